@@ -1,0 +1,43 @@
+# The whole set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# Debian packages the integration tests run for real (servers, not mocks).
+TEST_DEBS := etcd-server
+# Executables that tell whether each package above is present.
+TEST_EXES := etcd
+
+.PHONY: demo test lint debs venv clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+venv: $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+
+$(VENV)/.test-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+debs:
+	@missing=""; for exe in $(TEST_EXES); do command -v $$exe >/dev/null 2>&1 || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages: $(TEST_DEBS)"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(TEST_DEBS) >/dev/null; \
+	fi
+
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check confpy tests benchmarks examples
+
+test: $(VENV)/.test-deps debs lint
+	$(BIN)/python -m pytest -q
+
+demo: venv
+	$(BIN)/python -m confpy -onetime -backend file \
+		-file examples/registrator-nginx/data.yaml \
+		-confdir examples/registrator-nginx -noop -log-level error || true
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

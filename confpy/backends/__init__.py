@@ -1,0 +1,1 @@
+"""Key/value store backends behind one small protocol (see ``base``)."""

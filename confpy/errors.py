@@ -1,0 +1,61 @@
+"""confpy's exceptions, split by who catches them.
+
+::
+
+    ConfpyError                 anything confpy reports as one clear line
+    ├── ConfigError             bad settings, flags or conf.d resource (names file and field)
+    ├── BackendError            the key/value store could not be read or watched
+    │   └── BackendUnavailable  no node answered (the daemon retries these)
+    ├── RenderError             a template failed to parse or execute
+    └── SyncError               staging, checking, committing or reloading a dest failed
+        ├── CheckFailed         check_cmd exited non-zero: dest untouched
+        └── ReloadFailed        reload_cmd exited non-zero: dest already replaced
+
+Template engine errors live in ``confpy.gotemplate.errors`` (the engine is standalone);
+the renderer wraps them in ``RenderError``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BackendError",
+    "BackendUnavailable",
+    "CheckFailed",
+    "ConfigError",
+    "ConfpyError",
+    "ReloadFailed",
+    "RenderError",
+    "SyncError",
+]
+
+
+class ConfpyError(Exception):
+    """Base class: its message is one line a user can act on."""
+
+
+class ConfigError(ConfpyError):
+    """Invalid settings, command line or template resource."""
+
+
+class BackendError(ConfpyError):
+    """The store answered with an error, or with something we cannot read."""
+
+
+class BackendUnavailable(BackendError):
+    """No node of the store could be reached (connection refused, timeout...)."""
+
+
+class RenderError(ConfpyError):
+    """A template could not be read, parsed or executed."""
+
+
+class SyncError(ConfpyError):
+    """Writing the destination file, or running its commands, failed."""
+
+
+class CheckFailed(SyncError):
+    """check_cmd rejected the staged file; the destination was left as it was."""
+
+
+class ReloadFailed(SyncError):
+    """reload_cmd failed after the destination was replaced."""
