@@ -36,6 +36,7 @@ __all__ = [
     "IntList",
     "StringList",
     "StringMap",
+    "Uint8",
     "elem_type_name",
     "go_type_name",
     "is_struct",
@@ -101,6 +102,12 @@ class StringMap(GoMap):
 
     go_type = "map[string]string"
     elem_type = "string"
+
+
+class Uint8(int):
+    """A Go ``uint8`` (byte): what ``index`` of a string yields."""
+
+    go_type: ClassVar[str] = "uint8"
 
 
 _SCALAR_TYPES: dict[type, str] = {
