@@ -165,6 +165,8 @@ class _Generator:
 
     def emit(self, code: str, info: LineInfo | None = None) -> None:
         self.lines.append("    " * self.indent + code)
+        if info is None and self.at is not None:
+            info = LineInfo(self.site_object())  # so even an internal error says where
         if info is not None:
             self.line_info[len(self.lines)] = info
 
@@ -370,8 +372,9 @@ class _Generator:
             last = i == len(pipe.cmds) - 1
             if value.maybe_nil and (unwrap or not last):
                 # Go digs into interface{} values: a nil one becomes no value at all.
-                self.emit(f"if {value.expr} is None: {value.expr} = MISSING")
-                value = _Value(value.expr, maybe_nil=False, kind=value.kind)
+                unwrapped = self.tmp()
+                self.emit(f"{unwrapped} = MISSING if {value.expr} is None else {value.expr}")
+                value = _Value(unwrapped, maybe_nil=False, kind=value.kind)
         assert value is not None
         for variable in pipe.decl:
             name = variable.ident[0]

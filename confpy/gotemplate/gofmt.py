@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import math
 import struct
-from bisect import bisect_right
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from .strconv import is_print, quote_with
 from .values import MISSING, go_type_name, is_struct, struct_fields
 
 __all__ = ["format_value", "sprint", "sprintf", "sprintln"]
@@ -135,38 +135,6 @@ def _fmt_integer(u: int, base: int, verb: str, upper: bool, f: _F) -> str:
     return _pad_spaces(s, f)
 
 
-# Code points Python's Unicode (14.0 in 3.11) prints but Go 1.19's Unicode 13 tables do not
-# (what was assigned in Unicode 14): strconv.IsPrint is isprintable() minus these ranges.
-_NEWER_THAN_GO = """
-61d 870-88e 898-89f 8b5 8c8-8d2 c3c c5d cdd 170d 1715 171f 180f 1ac1-1ace 1b4c 1b7d-1b7e
-1dfa 20c0 2c2f 2c5f 2e53-2e5d 9ffd-9fff a7c0-a7c1 a7d0-a7d1 a7d3 a7d5-a7d9 a7f2-a7f4
-fbc2 fd40-fd4f fdcf fdfe-fdff 10570-1057a 1057c-1058a 1058c-10592 10594-10595
-10597-105a1 105a3-105b1 105b3-105b9 105bb-105bc 10780-10785 10787-107b0 107b2-107ba
-10f70-10f89 11070-11075 110c2 116b9 11740-11746 11ab0-11abf 12f90-12ff2 16a70-16abe
-16ac0-16ac9 1aff0-1aff3 1aff5-1affb 1affd-1affe 1b11f-1b122 1cf00-1cf2d 1cf30-1cf46
-1cf50-1cfc3 1d1e9-1d1ea 1df00-1df1e 1e290-1e2ae 1e7e0-1e7e6 1e7e8-1e7eb 1e7ed-1e7ee
-1e7f0-1e7fe 1f6dd-1f6df 1f7f0 1f979 1f9cc 1fa7b-1fa7c 1faa9-1faac 1fab7-1faba
-1fac3-1fac5 1fad7-1fad9 1fae0-1fae7 1faf0-1faf6 2a6de-2a6df 2b735-2b738
-"""
-_NEWER_STARTS: list[int] = []
-_NEWER_ENDS: list[int] = []
-for _span in _NEWER_THAN_GO.split():
-    _lo, _, _hi = _span.partition("-")
-    _NEWER_STARTS.append(int(_lo, 16))
-    _NEWER_ENDS.append(int(_hi or _lo, 16))
-
-
-def _is_print(ch: str) -> bool:
-    """Go's strconv.IsPrint: letters, marks, numbers, punctuation, symbols and ASCII space."""
-    if not ch.isprintable():
-        return False
-    o = ord(ch)
-    if o < 0x61D:
-        return True
-    i = bisect_right(_NEWER_STARTS, o) - 1
-    return i < 0 or o > _NEWER_ENDS[i]
-
-
 def _rune(c: int) -> str:
     """The character for %c/%q: invalid code points and surrogates become U+FFFD."""
     c &= _MASK64
@@ -179,7 +147,7 @@ def _fmt_unicode(u: int, f: _F) -> str:
     """%U: ``U+0041``, and with # ``U+0041 'A'`` for printable runes."""
     u &= _MASK64
     s = "U+" + format(u, "X").rjust(f.prec if f.prec > 4 else 4, "0")
-    if f.sharp and u <= _MAX_RUNE and _is_print(chr(u)):
+    if f.sharp and u <= _MAX_RUNE and is_print(chr(u)):
         s += " '" + chr(u) + "'"
     return _pad_spaces(s, f)
 
@@ -201,7 +169,7 @@ def _fmt_int(v: int, verb: str, f: _F, unsigned: bool = False) -> str:
     if verb == "c":
         return _pad(_rune(v), f)
     if verb == "q":
-        return _pad(_quote(_rune(v), "'", f.plus), f)
+        return _pad(quote_with(_rune(v), "'", f.plus), f)
     if verb == "U":
         return _fmt_unicode(v, f)
     return _bad_verb(verb, v, f)
@@ -398,37 +366,6 @@ def _fmt_complex(c: complex, verb: str, f: _F) -> str:
 
 # --- strings and bytes -------------------------------------------------------------------
 
-_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
-            "\v": "\\v"}
-
-
-def _quote(s: str, q: str, ascii_only: bool) -> str:
-    """strconv.Quote / QuoteToASCII / QuoteRune: q is the quote character."""
-    if s.isascii() and s.isprintable() and q not in s and "\\" not in s:
-        return q + s + q  # nothing to escape: the common case
-    out = [q]
-    for ch in s:
-        o = ord(ch)
-        if ch == q or ch == "\\":
-            out.append("\\" + ch)
-        elif (o < 0x80 or not ascii_only) and _is_print(ch):
-            out.append(ch)
-        elif ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif o < 0x20 or o == 0x7F:
-            out.append(f"\\x{o:02x}")
-        elif 0xDC80 <= o <= 0xDCFF:  # an invalid UTF-8 byte kept by surrogateescape
-            out.append(f"\\x{o - 0xDC00:02x}")
-        elif 0xD800 <= o <= 0xDFFF:
-            out.append("\\ufffd")
-        elif o < 0x10000:
-            out.append(f"\\u{o:04x}")
-        else:
-            out.append(f"\\U{o:08x}")
-    out.append(q)
-    return "".join(out)
-
-
 def _can_backquote(s: str) -> bool:
     """strconv.CanBackquote: no control characters but tab, no backquote, no BOM."""
     return not any(
@@ -442,7 +379,7 @@ def _fmt_q(s: str, f: _F) -> str:
         s = s[: f.prec]
     if f.sharp and _can_backquote(s):
         return _pad("`" + s + "`", f)
-    return _pad(_quote(s, '"', f.plus), f)
+    return _pad(quote_with(s, '"', f.plus), f)
 
 
 def _fmt_hex_bytes(b: bytes, upper: bool, f: _F) -> str:

@@ -8,7 +8,7 @@ convention, so it is written back out as the same byte.
 from __future__ import annotations
 
 import math
-import unicodedata
+from bisect import bisect_right
 
 __all__ = [
     "NumError",
@@ -17,20 +17,11 @@ __all__ = [
     "parse_int",
     "quote",
     "quote_rune",
+    "quote_with",
     "unquote",
     "unquote_char",
 ]
 
-_LOWER_HEX = "0123456789abcdef"
-_SIMPLE_ESCAPES = {
-    "\a": "\\a",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\v": "\\v",
-}
 _UNESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
 
 
@@ -38,49 +29,76 @@ class NumError(ValueError):
     """strconv's syntax error (``invalid syntax``) or range error."""
 
 
+# Code points Python's Unicode (14.0 in 3.11) prints but Go 1.19's Unicode 13 tables do not
+# (what was assigned in Unicode 14): strconv.IsPrint is isprintable() minus these ranges.
+_NEWER_THAN_GO = """
+61d 870-88e 898-89f 8b5 8c8-8d2 c3c c5d cdd 170d 1715 171f 180f 1ac1-1ace 1b4c 1b7d-1b7e
+1dfa 20c0 2c2f 2c5f 2e53-2e5d 9ffd-9fff a7c0-a7c1 a7d0-a7d1 a7d3 a7d5-a7d9 a7f2-a7f4
+fbc2 fd40-fd4f fdcf fdfe-fdff 10570-1057a 1057c-1058a 1058c-10592 10594-10595
+10597-105a1 105a3-105b1 105b3-105b9 105bb-105bc 10780-10785 10787-107b0 107b2-107ba
+10f70-10f89 11070-11075 110c2 116b9 11740-11746 11ab0-11abf 12f90-12ff2 16a70-16abe
+16ac0-16ac9 1aff0-1aff3 1aff5-1affb 1affd-1affe 1b11f-1b122 1cf00-1cf2d 1cf30-1cf46
+1cf50-1cfc3 1d1e9-1d1ea 1df00-1df1e 1e290-1e2ae 1e7e0-1e7e6 1e7e8-1e7eb 1e7ed-1e7ee
+1e7f0-1e7fe 1f6dd-1f6df 1f7f0 1f979 1f9cc 1fa7b-1fa7c 1faa9-1faac 1fab7-1faba
+1fac3-1fac5 1fad7-1fad9 1fae0-1fae7 1faf0-1faf6 2a6de-2a6df 2b735-2b738
+"""
+_NEWER_SPANS = [span.partition("-") for span in _NEWER_THAN_GO.split()]
+_NEWER_STARTS = tuple(int(lo, 16) for lo, _, _ in _NEWER_SPANS)
+_NEWER_ENDS = tuple(int(hi or lo, 16) for lo, _, hi in _NEWER_SPANS)
+
+
 def is_print(ch: str) -> bool:
-    """Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and ASCII space."""
-    if ch == " ":
-        return True
-    if "\udc80" <= ch <= "\udcff":
+    """Go's strconv.IsPrint: letters, marks, numbers, punctuation, symbols and ASCII space."""
+    if not ch.isprintable():
         return False
-    return unicodedata.category(ch)[0] in "LMNPS"
+    o = ord(ch)
+    if o < 0x61D:
+        return True
+    i = bisect_right(_NEWER_STARTS, o) - 1
+    return i < 0 or o > _NEWER_ENDS[i]
 
 
-def _escape(ch: str, quote_char: str, ascii_only: bool) -> str:
-    if ch == quote_char or ch == "\\":
-        return "\\" + ch
-    code = ord(ch)
-    if "\udc80" <= ch <= "\udcff":  # a raw invalid byte
-        byte = code - 0xDC00
-        return "\\x" + _LOWER_HEX[byte >> 4] + _LOWER_HEX[byte & 0xF]
-    if ascii_only:
-        if code < 0x80 and is_print(ch):
-            return ch
-    elif is_print(ch):
-        return ch
-    simple = _SIMPLE_ESCAPES.get(ch)
-    if simple is not None:
-        return simple
-    if code < 0x20 or code == 0x7F:
-        return f"\\x{code:02x}"
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
+_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+            "\v": "\\v"}
+
+
+def quote_with(s: str, q: str, ascii_only: bool) -> str:
+    """strconv.Quote / QuoteToASCII / QuoteRune: q is the quote character."""
+    if s.isascii() and s.isprintable() and q not in s and "\\" not in s:
+        return q + s + q  # nothing to escape: the common case
+    out = [q]
+    for ch in s:
+        o = ord(ch)
+        if ch == q or ch == "\\":
+            out.append("\\" + ch)
+        elif (o < 0x80 or not ascii_only) and is_print(ch):
+            out.append(ch)
+        elif ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif o < 0x20 or o == 0x7F:
+            out.append(f"\\x{o:02x}")
+        elif 0xDC80 <= o <= 0xDCFF:  # an invalid UTF-8 byte kept by surrogateescape
+            out.append(f"\\x{o - 0xDC00:02x}")
+        elif 0xD800 <= o <= 0xDFFF:
+            out.append("\\ufffd")
+        elif o < 0x10000:
+            out.append(f"\\u{o:04x}")
+        else:
+            out.append(f"\\U{o:08x}")
+    out.append(q)
+    return "".join(out)
 
 
 def quote(s: str, *, ascii_only: bool = False) -> str:
     """strconv.Quote (or QuoteToASCII): a double-quoted Go string literal."""
-    if s.isascii() and s.isprintable() and '"' not in s and "\\" not in s:
-        return '"' + s + '"'
-    return '"' + "".join(_escape(ch, '"', ascii_only) for ch in s) + '"'
+    return quote_with(s, '"', ascii_only)
 
 
 def quote_rune(code: int, *, ascii_only: bool = False) -> str:
     """strconv.QuoteRune: a single-quoted Go character literal."""
     if code < 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
         code = 0xFFFD
-    return "'" + _escape(chr(code), "'", ascii_only) + "'"
+    return quote_with(chr(code), "'", ascii_only)
 
 
 def unquote_char(s: str, quote_char: str) -> tuple[str, str]:
