@@ -24,9 +24,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from confpy.gotemplate.strconv import quote
 from confpy.gotemplate.values import MISSING, IntList, StringList, go_type_name
 
-__all__ = ["ORACLE_FUNCS", "GoError", "go_quote"]
+__all__ = ["ORACLE_FUNCS", "GoError"]
 
 _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
@@ -72,43 +73,11 @@ def _go_string(b: bytes) -> str:
     return "".join(out)
 
 
-_QUOTE_ESCAPES = {
-    "\a": "\\a",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\v": "\\v",
-    "\\": "\\\\",
-    '"': '\\"',
-}
-
-
-def go_quote(s: str) -> str:
-    """Go's ``strconv.Quote``: a double-quoted Go string literal."""
-    out = ['"']
-    for ch in s:
-        code = ord(ch)
-        if ch in _QUOTE_ESCAPES:
-            out.append(_QUOTE_ESCAPES[ch])
-        elif 0xDC80 <= code <= 0xDCFF:  # surrogateescape'd invalid byte
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif ch == " " or ch.isprintable():
-            out.append(ch)
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\x{code:02x}")
-        elif code < 0x10000:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
 
 
 def _num_error(func: str, s: str, err: str) -> GoError:
     """A ``*strconv.NumError``."""
-    return GoError(f"strconv.{func}: parsing {go_quote(s)}: {err}")
+    return GoError(f"strconv.{func}: parsing {quote(s)}: {err}")
 
 
 def _to_strings(value: Any) -> list[str]:
@@ -348,7 +317,7 @@ def _json_quote_char(c: int) -> str:
     if c == 0x22:
         return "'\"'"
     # Go converts the byte to a rune, so 0xC3 shows as 'Ã'.
-    return "'" + go_quote(chr(c))[1:-1] + "'"
+    return "'" + quote(chr(c))[1:-1] + "'"
 
 
 class _JSONScanner:

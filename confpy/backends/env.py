@@ -1,0 +1,66 @@
+"""Environment variables as a key/value store (``-backend env``, confd's mapping).
+
+Key ``/myapp/database/url`` reads ``MYAPP_DATABASE_URL``, and every other variable whose
+name starts with that text (``/app`` also reads ``APPLE``). A variable comes back as
+``/`` + its lowercased name with each ``_`` turned into ``/``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+from confpy.backends.base import BackendSettings, Snapshot
+
+__all__ = ["EnvBackend", "key_to_name", "name_to_key"]
+
+
+def _upper(text: str) -> str:
+    # Go's strings.ToUpper maps rune by rune; Python's upper() can grow a character
+    # ("ß" -> "SS"), so keep the ones Go leaves alone.
+    return "".join(c.upper() if len(c.upper()) == 1 else c for c in text)
+
+
+def _lower(text: str) -> str:
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def key_to_name(key: str) -> str:
+    """``/myapp/database/url`` -> ``MYAPP_DATABASE_URL`` (one leading ``/`` dropped)."""
+    return _upper(key.removeprefix("/").replace("/", "_"))
+
+
+def name_to_key(name: str) -> str:
+    """``MYAPP_DATABASE_URL`` -> ``/myapp/database/url``."""
+    return _lower("/" + name).replace("_", "/")
+
+
+class EnvBackend:
+    """The ``env`` backend; variables are read afresh at each ``get_values``."""
+
+    name = "env"
+
+    def __init__(self, settings: BackendSettings) -> None:
+        self._environ: Mapping[str, str] | None = settings.environ
+
+    def get_values(self, keys: Sequence[str]) -> Snapshot:
+        environ = os.environ if self._environ is None else self._environ
+        variables = dict(environ)  # one consistent copy
+        prefixes = {key_to_name(key) for key in keys}
+        values = {
+            name_to_key(name): value
+            for name, value in sorted(variables.items())
+            if any(name.startswith(prefix) for prefix in prefixes)
+        }
+        return Snapshot(values, None)
+
+    def key_matches(self, requested: str, found: str) -> bool:
+        # Compare as variable names, as get_values does: /app matches /apple, and
+        # /app_x matches /app/x/y (both are APP_X...).
+        return key_to_name(found).startswith(key_to_name(requested))
+
+    def sources(self) -> str:
+        return ""
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,435 @@
+"""etcd through the v2 HTTP keys API (``-backend etcd``, as confd 0.16.0 did it).
+
+Reads are one recursive, sorted, quorum ``GET /v2/keys<key>`` per requested key, on one
+pooled keep-alive httpx client. Nodes are tried in order; the last one that answered is
+tried first next time. ``wait`` is one v2 long-poll, for the watch loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import posixpath
+import socket
+import ssl
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from confpy.backends.base import BackendSettings, Snapshot, path_key_matches
+from confpy.errors import BackendError, BackendUnavailable, ConfigError
+
+__all__ = ["DEFAULT_WORKERS", "EtcdIndexCleared", "EtcdV2Backend", "WatchResult"]
+
+# Measured with benchmarks/etcd_fetch.py on the 2-core test machine (see that file).
+DEFAULT_WORKERS = 4
+_KEY_NOT_FOUND = 100
+_INDEX_CLEARED = 401
+
+
+@dataclass(frozen=True)
+class WatchResult:
+    """One change reported by a v2 long-poll."""
+
+    action: str  # set, update, create, compareAndSwap, delete, compareAndDelete, expire
+    key: str
+    value: str | None  # None for deletions and directories
+    modified_index: int
+    etcd_index: int | None  # X-Etcd-Index of the answer
+    dir: bool = False
+
+
+class EtcdIndexCleared(BackendError):
+    """The wait index is older than the 1000 events etcd v2 remembers: read again.
+
+    ``index`` is etcd's current index; re-read the keys and wait from ``index + 1``.
+    """
+
+    def __init__(self, message: str, index: int | None) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+class _Interrupter:
+    """Lets ``close()`` cut a long-poll blocked in another thread.
+
+    Closing an httpx client does not wake a thread blocked reading a socket, but a
+    ``shutdown()`` of that socket does. httpcore reports each new connection's stream
+    through the ``trace`` extension; long-polls use a client without keep-alive, so
+    every wait gets a fresh connection and we always see its stream.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self.interrupted = False
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            sock = info["return_value"].get_extra_info("socket")
+            with self._lock:
+                self._sock = sock
+                if self.interrupted:
+                    self._shutdown()
+
+    def interrupt(self) -> None:
+        with self._lock:
+            self.interrupted = True
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
+
+
+def _normalize_node(node: str, scheme: str) -> str:
+    """``host:port`` gets ``<scheme>://`` (confd needs a scheme; we add the -scheme one)."""
+    node = node.strip()
+    if "://" not in node:
+        node = f"{scheme or 'http'}://{node}"
+    parts = urlsplit(node)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"invalid etcd node {node!r}: want http://host:port or https://host:port")
+    if parts.username or parts.password:  # they would show in logs and error messages
+        raise ConfigError(
+            f"etcd node {parts.scheme}://{parts.hostname}: give credentials with -basic-auth "
+            "-username -password, not in the node URL"
+        )
+    return node.rstrip("/")
+
+
+def _clean_key(key: str) -> str:
+    """Go's path.Clean of an absolute key, as the Go client builds its URLs."""
+    cleaned = posixpath.normpath("/" + key.lstrip("/"))
+    return "/" + cleaned.lstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _reason(exc: BaseException, timeout: float) -> str:
+    """A short lowercase reason for a transport failure, as Go would print it."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"connection timed out after {timeout:g}s"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"no answer within {timeout:g}s"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "connection closed without an answer"
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, socket.gaierror) and cause.strerror:
+            return cause.strerror.lower()
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"tls: certificate verify failed: {cause.verify_message}"
+        if isinstance(cause, ssl.SSLError):
+            return f"tls: {cause.reason or cause}".lower().replace("_", " ")
+        if isinstance(cause, OSError) and cause.errno:
+            return os.strerror(cause.errno).lower()
+        cause = cause.__cause__ or cause.__context__
+    return str(exc) or type(exc).__name__
+
+
+def _ssl_context(settings: BackendSettings) -> ssl.SSLContext:
+    """confd's TLS settings: the CA file replaces the system roots, as Go's RootCAs does."""
+    try:
+        context = ssl.create_default_context(cafile=settings.client_cakeys or None)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"cannot load CA file {settings.client_cakeys}: {exc}") from exc
+    if bool(settings.client_cert) != bool(settings.client_key):
+        raise ConfigError("-client-cert and -client-key must be given together")
+    if settings.client_cert:
+        try:
+            context.load_cert_chain(settings.client_cert, settings.client_key)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"cannot load client certificate {settings.client_cert} "
+                f"with key {settings.client_key}: {exc}"
+            ) from exc
+    if settings.client_insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _flatten(node: dict[str, Any], into: dict[str, str]) -> None:
+    """Leaf key -> value of a v2 node tree; directories themselves are not stored."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.get("dir"):
+            stack.extend(reversed(current.get("nodes") or ()))
+        elif "key" in current:
+            into[current["key"]] = current.get("value", "")
+
+
+def _etcd_index(response: httpx.Response) -> int | None:
+    try:
+        return int(response.headers["X-Etcd-Index"])
+    except (KeyError, ValueError):
+        return None
+
+
+class EtcdV2Backend:
+    """The ``etcd`` backend: confd 0.16.0's v2 client, with absent keys not an error."""
+
+    name = "etcd"
+
+    def __init__(self, settings: BackendSettings, *, max_workers: int = DEFAULT_WORKERS) -> None:
+        if not settings.nodes:
+            raise ConfigError("etcd backend: no nodes given (-node)")
+        self.nodes = tuple(_normalize_node(n, settings.scheme) for n in settings.nodes)
+        self._timeout = settings.timeout if settings.timeout and settings.timeout > 0 else 3.0
+        self._auth = (settings.username, settings.password) if settings.basic_auth else None
+        uses_tls = any(n.startswith("https://") for n in self.nodes) or any(
+            (settings.client_cert, settings.client_key, settings.client_cakeys)
+        )
+        self._verify: ssl.SSLContext | bool = _ssl_context(settings) if uses_tls else True
+        self._max_workers = max(1, max_workers)
+        self._lock = threading.Lock()
+        self._preferred = 0  # index of the last node that answered
+        self._closed = False
+        self._waits: set[_Interrupter] = set()
+        self._client = self._make_client(keepalive=self._max_workers)
+        self._watch_client: httpx.Client | None = None
+        self._pool: ThreadPoolExecutor | None = None
+
+    def _make_client(self, keepalive: int) -> httpx.Client:
+        # Proxies come from the environment as in Go, but like Go's ProxyFromEnvironment
+        # a loopback node is never proxied.
+        hosts = {urlsplit(n).hostname or "" for n in self.nodes}
+        mounts: dict[str, httpx.BaseTransport | None] = {
+            f"all://[{host}]" if ":" in host else f"all://{host}": None
+            for host in hosts
+            if _is_loopback(host)
+        }
+        return httpx.Client(
+            auth=self._auth,
+            verify=self._verify,
+            timeout=httpx.Timeout(self._timeout),
+            # No cap on connections: a capped pool would make concurrent callers wait,
+            # and fail with a misleading timeout.
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=keepalive),
+            mounts=mounts,
+            follow_redirects=True,
+        )
+
+    # -- Backend protocol -----------------------------------------------------------------
+
+    def get_values(self, keys: Sequence[str]) -> Snapshot:
+        unique = list(dict.fromkeys(_clean_key(k) for k in keys))
+        if not unique:
+            return Snapshot({}, None)
+        # The first read alone: it finds a node that answers (or fails once, quickly)
+        # before the rest go out in parallel to that node.
+        results = [self._fetch(unique[0])]
+        rest = unique[1:]
+        if len(rest) > 1 and self._max_workers > 1:
+            results.extend(self._fetch_parallel(rest))
+        else:
+            results.extend(self._fetch(key) for key in rest)
+        values: dict[str, str] = {}
+        indexes = [index for part, index in results if index is not None]
+        for part, _ in results:
+            values.update(part)
+        return Snapshot(dict(sorted(values.items())), min(indexes) if indexes else None)
+
+    def key_matches(self, requested: str, found: str) -> bool:
+        return path_key_matches(requested, found)
+
+    def sources(self) -> str:
+        return ", ".join(self.nodes)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            waits = list(self._waits)
+            pool, self._pool = self._pool, None
+        for interrupter in waits:
+            interrupter.interrupt()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        self._client.close()
+        if self._watch_client is not None:
+            self._watch_client.close()
+
+    # -- watch support ----------------------------------------------------------------
+
+    def wait(self, prefix: str, wait_index: int, timeout: float | None) -> WatchResult | None:
+        """One long-poll for the first change under ``prefix`` at or after ``wait_index``.
+
+        Returns None when ``timeout`` seconds pass without a change (None waits forever),
+        when etcd ends the poll without an event, or when ``close()`` interrupts it.
+        Raises ``EtcdIndexCleared`` when ``wait_index`` is older than etcd's history.
+        """
+        interrupter = _Interrupter()
+        with self._lock:
+            if self._closed:
+                return None
+            self._waits.add(interrupter)
+            if self._watch_client is None:
+                self._watch_client = self._make_client(keepalive=0)
+            client = self._watch_client
+        query = f"{quote(_clean_key(prefix))}?wait=true&recursive=true&waitIndex={wait_index}"
+        timeouts = httpx.Timeout(self._timeout, read=timeout)
+        try:
+            found = self._request(client, query, timeouts, interrupter.trace, long_poll=True)
+        except Exception:
+            if interrupter.interrupted:
+                return None
+            raise
+        finally:
+            with self._lock:
+                self._waits.discard(interrupter)
+        if found is None or interrupter.interrupted:
+            return None
+        node, response = found
+        body = self._decode(node, response)
+        if body is None or "node" not in body:
+            return None  # etcd closes a poll it cannot serve with an empty 200
+        event = body["node"]
+        return WatchResult(
+            action=str(body.get("action", "")),
+            key=str(event.get("key", "")),
+            value=event.get("value"),
+            modified_index=int(event.get("modifiedIndex", 0)),
+            etcd_index=_etcd_index(response),
+            dir=bool(event.get("dir", False)),
+        )
+
+    # -- internals --------------------------------------------------------------------
+
+    def _fetch(self, key: str) -> tuple[dict[str, str], int | None]:
+        query = f"{quote(key)}?recursive=true&sorted=true&quorum=true"
+        found = self._request(self._client, query, None, None, long_poll=False)
+        assert found is not None  # only long-polls end without an answer
+        node, response = found
+        values: dict[str, str] = {}
+        body = self._decode(node, response)
+        if body is not None:
+            _flatten(body.get("node") or {}, values)
+        return values, _etcd_index(response)
+
+    def _fetch_parallel(self, keys: list[str]) -> Iterable[tuple[dict[str, str], int | None]]:
+        with self._lock:
+            if self._closed:
+                raise BackendError("etcd backend is closed")
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._max_workers, "confpy-etcd")
+            pool = self._pool
+        futures: list[Future[tuple[dict[str, str], int | None]]] = [
+            pool.submit(self._fetch, key) for key in keys
+        ]
+        # Stop at the first failure rather than let hundreds of reads each time out.
+        done, pending = wait_futures(futures, return_when=FIRST_EXCEPTION)
+        for future in pending:
+            future.cancel()
+        for future in futures:
+            error = future.exception() if future in done and not future.cancelled() else None
+            if error is not None:
+                raise error
+        if any(future.cancelled() for future in futures):  # close() emptied the pool
+            raise BackendError("etcd backend is closed")
+        return [future.result() for future in futures]
+
+    def _request(
+        self,
+        client: httpx.Client,
+        query: str,
+        timeouts: httpx.Timeout | None,
+        trace: Callable[[str, dict[str, Any]], None] | None,
+        *,
+        long_poll: bool,
+    ) -> tuple[str, httpx.Response] | None:
+        """GET ``/v2/keys<query>`` from the first node that answers: (node, response)."""
+        start = self._preferred
+        order = [(start + i) % len(self.nodes) for i in range(len(self.nodes))]
+        failures: list[str] = []
+        for position in order:
+            node = self.nodes[position]
+            if self._closed:
+                raise BackendError("etcd backend is closed")
+            extensions = {"trace": trace} if trace is not None else None
+            try:
+                response = client.get(
+                    f"{node}/v2/keys{query}",
+                    timeout=timeouts if timeouts is not None else httpx.USE_CLIENT_DEFAULT,
+                    extensions=extensions,
+                )
+            except httpx.TransportError as exc:
+                if long_poll and isinstance(exc, httpx.ReadTimeout):
+                    return None  # nothing changed within the caller's timeout
+                failures.append(f"{node}: {_reason(exc, self._timeout)}")
+                continue
+            except httpx.HTTPError as exc:  # not the connection: redirects, decoding...
+                raise BackendError(f"etcd at {node}: {exc}") from exc
+            except RuntimeError as exc:  # httpx: "the client has been closed"
+                raise BackendError("etcd backend is closed") from exc
+            if response.status_code >= 500:
+                failures.append(f"{node}: {self._error_text(response)}")
+                continue
+            self._preferred = position  # a plain int store: atomic under the GIL
+            return node, response
+        if len(failures) == 1:
+            raise BackendUnavailable(f"cannot reach etcd at {failures[0]}")
+        raise BackendUnavailable(f"cannot reach etcd at any node: {'; '.join(failures)}")
+
+    @staticmethod
+    def _error_text(response: httpx.Response) -> str:
+        """etcd's own error text: ``<code>: <message> (<cause>) [<index>]`` as Go prints it."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and "errorCode" in body:
+            text = f"{body['errorCode']}: {body.get('message', '')}"
+            if body.get("cause"):
+                text += f" ({body['cause']})"
+            if "index" in body:
+                text += f" [{body['index']}]"
+            return text
+        if isinstance(body, dict) and body.get("message"):
+            return f"{response.status_code} {body['message']}"
+        snippet = " ".join(response.text.split())[:120]
+        return f"{response.status_code} {response.reason_phrase}" + (
+            f": {snippet}" if snippet else ""
+        )
+
+    def _decode(self, node: str, response: httpx.Response) -> dict[str, Any] | None:
+        """The JSON body of a good answer, None for "key not found", else BackendError."""
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            body = None
+            if response.status_code == 404:
+                raise BackendError(
+                    f"etcd at {node} does not serve the v2 API (/v2/keys answers 404 "
+                    "page not found): run etcd with --enable-v2=true or use -backend etcdv3"
+                ) from None
+        if response.status_code == 200:
+            if response.content and not isinstance(body, dict):
+                snippet = " ".join(response.text.split())[:80]
+                raise BackendError(f"etcd at {node} answered with something not JSON: {snippet!r}")
+            return body
+        if isinstance(body, dict) and body.get("errorCode") == _KEY_NOT_FOUND:
+            return None
+        text = f"etcd at {node}: {self._error_text(response)}"
+        if isinstance(body, dict) and body.get("errorCode") == _INDEX_CLEARED:
+            index = body.get("index")
+            raise EtcdIndexCleared(text, int(index) if isinstance(index, int) else None)
+        raise BackendError(text)

@@ -1,0 +1,407 @@
+"""YAML or JSON files as a key/value store (``-backend file``, confd's rules).
+
+Each ``-file`` entry is a file, or a directory walked recursively (lexical order, symlinked
+directories skipped) for files whose base name matches ``-filter``. Every file is parsed
+like go-yaml v2 parses YAML 1.1 into ``interface{}``, then flattened from ``/``; later
+files overwrite earlier keys.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import posixpath
+import re
+import stat
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+import yaml
+
+from confpy.backends.base import BackendSettings, Snapshot
+from confpy.errors import BackendError, ConfigError
+
+__all__ = ["FileBackend", "format_go_float", "go_match_regex", "load_yaml"]
+
+_PLAIN = "tag:confpy:go-yaml-v2-plain"
+_MERGE = "tag:yaml.org,2002:merge"
+_INT64 = 1 << 63
+_UINT64 = 1 << 64
+
+
+class _Uint64(int):
+    """go-yaml's uint64 (an int above int64): confd's flattening drops those."""
+
+
+# go-yaml v2 resolve.go: plain scalars looked up as a whole, then by first character.
+_RESOLVE_MAP: dict[str, Any] = {
+    **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE"), True),
+    **dict.fromkeys(("on", "On", "ON"), True),
+    **dict.fromkeys(("n", "N", "no", "No", "NO", "false", "False", "FALSE"), False),
+    **dict.fromkeys(("off", "Off", "OFF"), False),
+    **dict.fromkeys(("", "~", "null", "Null", "NULL"), None),
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
+}
+_HINTS = {
+    **dict.fromkeys("+-", "S"),
+    **dict.fromkeys("0123456789", "D"),
+    **dict.fromkeys("yYnNtTfFoO~", "M"),
+    ".": ".",
+}
+_DOT_FLOAT = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?")
+_YAML_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_DIGITS = {
+    2: re.compile("[01]+"),
+    8: re.compile("[0-7]*"),
+    10: re.compile("[0-9]+"),
+    16: re.compile("[0-9a-fA-F]+"),
+}
+
+
+def _go_parse_uint(text: str) -> int | None:
+    """Go's strconv.ParseUint(text, 0, 64) without the range check (None: syntax error)."""
+    if not text:
+        return None
+    base = 10
+    if text[0] == "0":
+        prefix = text[1:2].lower()
+        if len(text) >= 3 and prefix in ("b", "o", "x"):
+            base, text = {"b": 2, "o": 8, "x": 16}[prefix], text[2:]
+        else:
+            base, text = 8, text[1:]  # a leading 0 means octal: 0777 is 511
+    if not _DIGITS[base].fullmatch(text):
+        return None
+    return int(text, base) if text else 0
+
+
+def _go_parse_int(text: str) -> int | None:
+    """Go's strconv.ParseInt(text, 0, 64): None on a syntax or range error."""
+    negative = text.startswith("-")
+    magnitude = _go_parse_uint(text[1:] if text[:1] in ("+", "-") else text)
+    if magnitude is None:
+        return None
+    value = -magnitude if negative else magnitude
+    return value if -_INT64 <= value < _INT64 else None
+
+
+def _finite(text: str) -> float | None:
+    # Go's ParseFloat reports overflow as an error, so "1e400" stays a string.
+    value = float(text)
+    return None if math.isinf(value) else value
+
+
+def _resolve_plain(text: str) -> Any:
+    """What go-yaml v2 decodes an untagged plain scalar to (YAML 1.1 rules)."""
+    hint = _HINTS.get(text[:1], "N" if not text else "")
+    if not hint:
+        return text
+    if text in _RESOLVE_MAP:
+        return _RESOLVE_MAP[text]
+    if hint == "." and _DOT_FLOAT.fullmatch(text):
+        value = _finite(text)
+        return text if value is None else value
+    if hint in ("D", "S"):
+        # Timestamps are tried first by go-yaml, but decode to their own text for an
+        # interface{} target, so they simply stay strings here.
+        plain = text.replace("_", "")
+        integer = _go_parse_int(plain)
+        if integer is not None:
+            return integer
+        unsigned = _go_parse_uint(plain)
+        if unsigned is not None and unsigned < _UINT64:
+            return _Uint64(unsigned)
+        if _YAML_FLOAT.fullmatch(plain):
+            value = _finite(plain)
+            if value is not None:
+                return value
+        if plain.startswith(("0b", "-0b")):
+            digits = plain[2:] if plain[0] == "0" else "-" + plain[3:]
+            if _DIGITS[2].fullmatch(digits.lstrip("-")):
+                number = int(digits, 2)
+                if -_INT64 <= number < _INT64:
+                    return number
+                if 0 <= number < _UINT64:
+                    return _Uint64(number)
+    return text
+
+
+_TYPE_NAMES = {bool: "bool", int: "int", _Uint64: "int", float: "float", type(None): "null"}
+
+_LoaderBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _GoYamlLoader(_LoaderBase):  # type: ignore[misc]
+    """PyYAML's safe loader with go-yaml v2's scalar resolution and string-only keys."""
+
+    # No PyYAML implicit resolvers: they are YAML 1.1 as PyYAML reads it (sexagesimal
+    # ints, timestamps, no y/n booleans), not as go-yaml v2 does. resolve() decides.
+    yaml_implicit_resolvers: dict[Any, Any] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode and implicit[0]:
+            return _MERGE if value == "<<" else _PLAIN
+        return str(super().resolve(kind, value, implicit))
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[str, Any]:
+        if isinstance(node, yaml.MappingNode):
+            self.flatten_mapping(node)  # merge keys (<<), which go-yaml v2 supports
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str):
+                kind = _TYPE_NAMES.get(type(key), type(key).__name__)
+                if isinstance(key_node, yaml.ScalarNode):
+                    text = key_node.value
+                    problem = (
+                        f"mapping key {text!r} is a YAML 1.1 {kind}, not a string "
+                        f'(confd needs string keys: quote it, "{text}":)'
+                    )
+                else:
+                    problem = f"a mapping key is a {kind}, not a string"
+                raise yaml.constructor.ConstructorError(None, None, problem, key_node.start_mark)
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+
+def _construct_plain(loader: Any, node: Any) -> Any:
+    return _resolve_plain(loader.construct_scalar(node))
+
+
+def _construct_unknown(loader: Any, node: Any) -> Any:
+    # go-yaml v2 ignores tags it does not know (!foo bar is the string "bar").
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_scalar(node)
+
+
+def _construct_tagged(wanted: tuple[type, ...], name: str) -> Any:
+    """Explicit !!bool, !!int, !!float, !!null: go-yaml resolves the text, then checks."""
+
+    def construct(loader: Any, node: Any) -> Any:
+        text = loader.construct_scalar(node)
+        value = _resolve_plain(text)
+        if name == "float" and type(value) is int:
+            return float(value)
+        if type(value) not in wanted:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot decode `{text}` as a !!{name}", node.start_mark
+            )
+        return value
+
+    return construct
+
+
+_GoYamlLoader.add_constructor(_PLAIN, _construct_plain)
+_GoYamlLoader.add_constructor(None, _construct_unknown)
+_GoYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_unknown)
+for _tag, _types in (
+    ("bool", (bool,)),
+    ("int", (int, _Uint64)),
+    ("float", (float,)),
+    ("null", (type(None),)),
+):
+    _GoYamlLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _construct_tagged(_types, _tag))
+
+
+def load_yaml(data: bytes | str, name: str) -> Any:
+    """The first YAML document of ``data`` as go-yaml v2 decodes it; BackendError if bad."""
+    try:
+        for document in yaml.load_all(data, Loader=_GoYamlLoader):
+            return document
+        return None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise BackendError(f"cannot parse {name}{where}: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise BackendError(f"cannot parse {name}: {' '.join(str(exc).split())}") from None
+
+
+def format_go_float(value: float) -> str:
+    """Go's strconv.FormatFloat(value, 'f', -1, 64): shortest digits, never an exponent."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    return format(Decimal(repr(value)).normalize(), "f")
+
+
+def _join(parent: str, name: str) -> str:
+    """Go's path.Join(parent, name) for an absolute parent."""
+    joined = posixpath.normpath(f"{parent}/{name}" if name else parent)
+    return "/" + joined.lstrip("/")
+
+
+def _flatten(node: Any, path: str, into: dict[str, str], active: set[int]) -> None:
+    """confd's nodeWalk: leaves to text, nulls and other types dropped."""
+    if isinstance(node, (dict, list)):
+        if id(node) in active:  # an alias inside itself (&a [*a]) would never end
+            raise BackendError(f"recursive YAML alias under {path}")
+        active.add(id(node))
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for name, value in items:
+            _flatten(value, _join(path, str(name)), into, active)
+        active.discard(id(node))
+        return
+    text = _leaf_text(node)
+    if text is not None:
+        into[path] = text
+
+
+def _leaf_text(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, _Uint64):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return format_go_float(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):  # !!binary: Go keeps the raw bytes as a string
+        return value.decode("utf-8", "replace")
+    return None
+
+
+def go_match_regex(pattern: str) -> re.Pattern[str]:
+    """Go's filepath.Match(pattern, name) as a regex; ConfigError for a bad pattern."""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+
+    def bad() -> ConfigError:
+        return ConfigError(f"invalid -filter {pattern!r}: syntax error in pattern")
+
+    def char(at: int) -> tuple[str, int]:
+        # One class character: c, or \c; '-' and ']' must be escaped.
+        if at >= n or pattern[at] in "-]":
+            raise bad()
+        if pattern[at] == "\\":
+            at += 1
+            if at >= n:
+                raise bad()
+        return pattern[at], at + 1
+
+    while i < n:
+        c = pattern[i]
+        if c == "*":
+            out.append("[^/]*")
+            i += 1
+        elif c == "?":
+            out.append("[^/]")
+            i += 1
+        elif c == "\\":
+            if i + 1 >= n:
+                raise bad()
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+        elif c == "[":
+            i += 1
+            negated = i < n and pattern[i] == "^"
+            i += negated
+            ranges: list[str] = []
+            while True:
+                if i < n and pattern[i] == "]" and ranges:
+                    i += 1
+                    break
+                lo, i = char(i)
+                hi = lo
+                if i < n and pattern[i] == "-":
+                    hi, i = char(i + 1)
+                # Go accepts lo > hi (it never matches); a regex would not.
+                ranges.append(f"[{re.escape(lo)}-{re.escape(hi)}]" if lo <= hi else "(?!)")
+            alternatives = "|".join(ranges)
+            out.append(f"(?!{alternatives})[^/]" if negated else f"(?:{alternatives})")
+        else:
+            out.append(re.escape(c))
+            i += 1
+    return re.compile("".join(out), re.DOTALL)
+
+
+def _strerror(exc: OSError) -> str:
+    return os.strerror(exc.errno).lower() if exc.errno else str(exc)
+
+
+class FileBackend:
+    """The ``file`` backend: keys read from the ``-file`` entries at each ``get_values``."""
+
+    name = "file"
+
+    def __init__(self, settings: BackendSettings) -> None:
+        if not settings.files:
+            raise ConfigError("the file backend needs at least one -file")
+        self.files = tuple(settings.files)
+        # An empty -filter would match nothing; confd's default is "*".
+        self._filter = go_match_regex(settings.filter or "*")
+
+    def paths(self) -> list[str]:
+        """Every file read, in reading order (BackendError for a missing entry)."""
+        found: list[str] = []
+        for entry in self.files:
+            try:
+                info = os.stat(entry)
+            except OSError as exc:
+                raise BackendError(f"stat {entry}: {_strerror(exc)}") from None
+            if stat.S_ISDIR(info.st_mode):
+                found.extend(self._walk(entry))
+            else:
+                found.append(entry)  # a file named directly is read whatever -filter says
+        return found
+
+    def _walk(self, directory: str) -> Iterator[str]:
+        # Go's filepath.Walk: names in lexical order, depth first, no symlinked dirs;
+        # unreadable directories are skipped as confd ignores walk errors.
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            return
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                yield from self._walk(entry.path)
+            elif self._filter.fullmatch(entry.name):
+                try:
+                    if entry.is_dir():  # a symlink to a directory: confd skips it
+                        continue
+                except OSError:
+                    pass
+                yield entry.path
+
+    def get_values(self, keys: Sequence[str]) -> Snapshot:
+        values: dict[str, str] = {}
+        for path in self.paths():
+            try:
+                with open(path, "rb") as stream:
+                    data = stream.read()
+            except OSError as exc:
+                raise BackendError(f"open {path}: {_strerror(exc)}") from None
+            document = load_yaml(data, path)
+            if document is None:
+                continue
+            if not isinstance(document, dict):
+                kind = "a sequence" if isinstance(document, list) else "a single value"
+                raise BackendError(f"{path}: the top level must be a mapping, not {kind}")
+            try:
+                _flatten(document, "/", values, set())
+            except RecursionError:
+                raise BackendError(f"{path}: the YAML data nests too deeply") from None
+        kept = {
+            key: value
+            for key, value in values.items()
+            if any(key.startswith(requested) for requested in keys)
+        }
+        return Snapshot(dict(sorted(kept.items())), None)
+
+    def key_matches(self, requested: str, found: str) -> bool:
+        return found.startswith(requested)  # confd's file backend: a plain string prefix
+
+    def sources(self) -> str:
+        return ", ".join(self.files)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,75 @@
+"""Backend name -> implementation, imported only when that backend is used.
+
+Importing this module pulls in no HTTP or YAML library: each backend module is imported
+by name in ``create_backend``, so ``-backend env`` never loads httpx.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+from confpy.backends.base import Backend, BackendSettings
+from confpy.errors import ConfigError
+
+__all__ = ["backend_names", "create_backend", "default_nodes"]
+
+# "module:Class" for each -backend name confd accepts that confpy implements.
+_BACKENDS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "etcd": "confpy.backends.etcd:EtcdV2Backend",
+        "file": "confpy.backends.file:FileBackend",
+        "env": "confpy.backends.env:EnvBackend",
+    }
+)
+
+# confd's default nodes when none are configured (inventory §2.5); etcd's come from
+# ETCDCTL_PEERS first.
+_DEFAULT_NODES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {"etcd": ("http://127.0.0.1:4001",)}
+)
+
+
+def backend_names() -> tuple[str, ...]:
+    """The names ``-backend`` accepts, sorted."""
+    return tuple(sorted(_BACKENDS))
+
+
+def _canonical(name: str) -> str:
+    name = name or "etcd"  # confd: an empty backend name means etcd
+    if name not in _BACKENDS:
+        raise ConfigError(
+            f"Invalid backend {name!r}: valid backends are {', '.join(backend_names())}"
+        )
+    return name
+
+
+def default_nodes(backend: str, environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The nodes confd uses for ``backend`` when no ``-node`` is given (may be empty)."""
+    backend = backend or "etcd"
+    if backend == "etcd":
+        peers = environ.get("ETCDCTL_PEERS", "")
+        if peers:
+            return tuple(peers.split(","))
+    return _DEFAULT_NODES.get(backend, ())
+
+
+def create_backend(settings: BackendSettings) -> Backend:
+    """A ready backend for ``settings.backend``; ``ConfigError`` for an unknown name.
+
+    A backend that needs nodes and has none gets confd's defaults (read from
+    ``settings.environ``, else the process environment).
+    """
+    name = _canonical(settings.backend)
+    if not settings.nodes:
+        nodes = default_nodes(name, os.environ if settings.environ is None else settings.environ)
+        if nodes:
+            settings = dataclasses.replace(settings, nodes=nodes)
+    module_name, _, class_name = _BACKENDS[name].partition(":")
+    backend_class = getattr(importlib.import_module(module_name), class_name)
+    backend: Backend = backend_class(settings)
+    return backend

@@ -1,0 +1,61 @@
+"""Running check_cmd and reload_cmd as confd does: ``/bin/sh -c``, empty stdin, stdout and
+stderr captured together, the output logged Go-quoted (at ERROR on failure, DEBUG else)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+
+from .gotemplate.strconv import quote
+
+__all__ = ["CommandFailed", "run_command"]
+
+log = logging.getLogger("confpy.commands")
+
+SHELL = "/bin/sh"
+
+
+class CommandFailed(Exception):
+    """str() is Go's exec error text: ``exit status 2``, ``signal: killed``..."""
+
+
+def _signal_name(number: int) -> str:
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+    # Go prints the lower-case description: "killed", "terminated", "interrupt".
+    return {
+        "SIGKILL": "killed",
+        "SIGTERM": "terminated",
+        "SIGINT": "interrupt",
+        "SIGHUP": "hangup",
+        "SIGQUIT": "quit",
+        "SIGSEGV": "segmentation fault",
+        "SIGABRT": "aborted",
+        "SIGPIPE": "broken pipe",
+    }.get(name, name)
+
+
+def run_command(cmd: str) -> str:
+    """Run ``cmd`` through the shell; return its output, or raise CommandFailed."""
+    log.debug("Running %s", cmd)
+    try:
+        done = subprocess.run(
+            [SHELL, "-c", cmd],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    except OSError as exc:
+        raise CommandFailed(f"fork/exec {SHELL}: {exc.strerror.lower() if exc.strerror else exc}") from None
+    output = done.stdout.decode("utf-8", "surrogateescape")
+    if done.returncode != 0:
+        log.error("%s", quote(output))
+        if done.returncode < 0:
+            raise CommandFailed(f"signal: {_signal_name(-done.returncode)}")
+        raise CommandFailed(f"exit status {done.returncode}")
+    log.debug("%s", quote(output))
+    return output

@@ -1,0 +1,574 @@
+"""confd 0.16.0's template function map, byte-for-byte.
+
+``confd_funcs(store)`` returns every function a confd template can call: memkv's store
+functions (``get``, ``gets``, ``getv``, ``getvs``, ``exists``, ``ls``, ``lsdir``) and
+confd's own (``newFuncMap``). They are plain callables with no engine knowledge, so the
+Go engine and Jinja2 can share them. Conventions the Go engine relies on:
+
+* annotations are the Go parameter types (``int`` is Go int, ``StringList`` is
+  ``[]string``, ``Any`` is ``interface{}``); the engine checks arguments against them;
+* a raised exception is the Go function's returned error, its ``str()`` Go's text;
+  ``GoPanic`` is a Go runtime panic (integer division by zero);
+* Go strings are bytes; here they are ``str``, with bytes that are not UTF-8 carried as
+  surrogate escapes (``errors="surrogateescape"``), so lengths and quoting count bytes.
+
+The functions that touch the host (``getenv``, ``datetime``, ``fileExists``, the DNS
+lookups) live together in ``HostIO``; everything else is pure.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from confpy.dnslookup import SRV, DNSError, ResolvConf, SRVList, lookup_ip, lookup_srv
+from confpy.gotemplate.strconv import quote
+from confpy.gotemplate.values import IntList, StringList, go_type_name
+from confpy.gotime import GoTime, local_zone
+from confpy.store import KVPairList, KVStore, go_bytes, go_path_base, go_path_dir
+
+__all__ = ["FuncError", "GoPanic", "HostIO", "confd_funcs"]
+
+_INT64_MIN = -(1 << 63)
+
+
+class FuncError(ValueError):
+    """An error a Go function returned (strconv, encoding/json, encoding/base64...)."""
+
+
+class GoPanic(RuntimeError):
+    """A Go runtime panic inside a function; text/template reports it like an error."""
+
+
+def _wrap64(value: int) -> int:
+    """Go int (int64) arithmetic wraps around on overflow."""
+    return (value - _INT64_MIN) % (1 << 64) + _INT64_MIN
+
+
+def _byte_len(s: str) -> int:
+    """Go's ``len(s)``: bytes, not characters."""
+    return len(s) if s.isascii() else len(go_bytes(s))
+
+
+# --- strings --------------------------------------------------------------
+
+
+def split(s: str, sep: str) -> StringList:
+    """``strings.Split``; an empty separator splits into characters."""
+    return StringList(s) if sep == "" else StringList(s.split(sep))
+
+
+def join(a: StringList, sep: str) -> str:
+    return sep.join(a)
+
+
+def replace(s: str, old: str, new: str, n: int) -> str:
+    """``strings.Replace``: at most ``n`` replacements, all when ``n < 0``."""
+    return s.replace(old, new, n if n >= 0 else -1)
+
+
+def contains(s: str, substr: str) -> bool:
+    return substr in s
+
+
+def trimSuffix(s: str, suffix: str) -> str:
+    return s.removesuffix(suffix)
+
+
+# Case pairs Unicode 14 added: Go 1.19's tables (Unicode 13) leave them unchanged.
+_UNICODE_14_CASED = ((0x2C2F, 0x2C2F), (0x2C5F, 0x2C5F), (0xA7C0, 0xA7C1), (0xA7D0, 0xA7D1),
+                     (0xA7D6, 0xA7D9), (0x10570, 0x105BC))  # fmt: skip
+_NEWER_THAN_GO = frozenset(chr(c) for lo, hi in _UNICODE_14_CASED for c in range(lo, hi + 1))
+
+
+def _simple_upper(ch: str) -> str:
+    # Go maps rune by rune with Unicode's one-to-one mappings: no "ß" -> "SS". Where
+    # Python's full mapping has several characters, the single-character title case
+    # is the simple upper case mapping when there is one (U+1F80 -> U+1F88).
+    upper = ch.upper()
+    if len(upper) == 1:
+        return ch if ch in _NEWER_THAN_GO else upper
+    title = ch.title()
+    return title if len(title) == 1 else ch
+
+
+def _simple_lower(ch: str) -> str:
+    # Only U+0130 has a longer full lower case mapping; its simple one is "i".
+    lower = ch.lower()
+    if len(lower) == 1:
+        return ch if ch in _NEWER_THAN_GO else lower
+    return "i" if ch == "\u0130" else ch
+
+
+def toUpper(s: str) -> str:
+    """``strings.ToUpper`` (simple case mapping, rune by rune)."""
+    return s.upper() if s.isascii() else "".join(map(_simple_upper, s))
+
+
+def toLower(s: str) -> str:
+    """``strings.ToLower``: rune by rune, so no final-sigma rule either."""
+    return s.lower() if s.isascii() else "".join(map(_simple_lower, s))
+
+
+# --- strconv and encodings ----------------------------------------------------------
+
+
+def atoi(s: str) -> int:
+    """``strconv.Atoi`` with its errors (syntax, or range once past uint64 or int64)."""
+    digits = s[1:] if s.startswith(("+", "-")) else s
+    value = 0
+    for ch in digits:
+        if not "0" <= ch <= "9":
+            raise FuncError(f"strconv.Atoi: parsing {quote(s)}: invalid syntax")
+        value = value * 10 + ord(ch) - 48
+        if value >= 1 << 64:  # ParseUint stops at the first overflow
+            break
+    if not digits:
+        raise FuncError(f"strconv.Atoi: parsing {quote(s)}: invalid syntax")
+    value = -value if s.startswith("-") else value
+    if not _INT64_MIN <= value < 1 << 63:
+        raise FuncError(f"strconv.Atoi: parsing {quote(s)}: value out of range")
+    return value
+
+
+_TRUE = frozenset(("1", "t", "T", "TRUE", "true", "True"))
+_FALSE = frozenset(("0", "f", "F", "FALSE", "false", "False"))
+
+
+def parseBool(s: str) -> bool:
+    if s in _TRUE:
+        return True
+    if s in _FALSE:
+        return False
+    raise FuncError(f"strconv.ParseBool: parsing {quote(s)}: invalid syntax")
+
+
+def base64Encode(data: str) -> str:
+    return base64.b64encode(go_bytes(data)).decode("ascii")
+
+
+_B64 = {
+    c: i for i, c in enumerate(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+}
+_B64_CANONICAL = re.compile(rb"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+
+
+def _corrupt(offset: int) -> FuncError:
+    return FuncError(f"illegal base64 data at input byte {offset}")
+
+
+def base64Decode(data: str) -> str:
+    """``base64.StdEncoding.DecodeString``: padding required, CR/LF skipped anywhere,
+    errors at Go's byte offsets."""
+    src = go_bytes(data)
+    if _B64_CANONICAL.fullmatch(src):  # the usual case, where Python and Go agree
+        return base64.b64decode(src).decode("utf-8", "surrogateescape")
+    out = bytearray()
+    si, n = 0, len(src)
+    while si < n:  # one 4-character quantum per round, as Go's decodeQuantum
+        quad = [0, 0, 0, 0]
+        j, trailing = 0, -1
+        while j < 4:
+            if si == n:
+                if j == 0:
+                    return out.decode("utf-8", "surrogateescape")
+                raise _corrupt(si - j)
+            c = src[si]
+            si += 1
+            if c in _B64:
+                quad[j] = _B64[c]
+                j += 1
+                continue
+            if c in (10, 13):
+                continue
+            if c != 61 or j < 2:  # not "=", or padding too early
+                raise _corrupt(si - 1)
+            if j == 2:  # "==" expected: find the second "="
+                while si < n and src[si] in (10, 13):
+                    si += 1
+                if si == n:
+                    raise _corrupt(n)
+                if src[si] != 61:
+                    raise _corrupt(si - 1)
+                si += 1
+            while si < n and src[si] in (10, 13):
+                si += 1
+            if si < n:
+                trailing = si
+            break
+        value = quad[0] << 18 | quad[1] << 12 | quad[2] << 6 | quad[3]
+        out += value.to_bytes(3, "big")[: j - 1]
+        if trailing >= 0:
+            raise _corrupt(trailing)
+    return out.decode("utf-8", "surrogateescape")
+
+
+# --- JSON: Python decodes, a port of Go's scanner words the errors ----------------------
+
+_LITERALS = {ord("t"): "true", ord("f"): "false", ord("n"): "null"}
+_DIGITS = b"0123456789"
+_HEX = b"0123456789abcdefABCDEF"
+
+
+def _quote_char(c: int) -> str:
+    """encoding/json's quoteChar: the byte as a rune, in single quotes."""
+    if c == 0x27:
+        return "'\\''"
+    if c == 0x22:
+        return "'\"'"
+    return "'" + quote(chr(c))[1:-1] + "'"
+
+
+def _bad(c: int, context: str) -> str:
+    return f"invalid character {_quote_char(c)} {context}"
+
+
+def _at(data: bytes, i: int) -> int:
+    """The byte at ``i``; past the end a space, as Go's scanner feeds one at EOF."""
+    return data[i] if i < len(data) else 0x20
+
+
+def _scan_string(data: bytes, i: int) -> tuple[int, str | None]:
+    """From just after an opening quote to just after the closing one."""
+    while i < len(data):
+        c = data[i]
+        i += 1
+        if c == 0x22:
+            return i, None
+        if c < 0x20:
+            return i, _bad(c, "in string literal")
+        if c == 0x5C:
+            c = _at(data, i)
+            i += 1
+            if c == 0x75:  # \uXXXX
+                for _ in range(4):
+                    c = _at(data, i)
+                    i += 1
+                    if c not in _HEX:
+                        return i, _bad(c, "in \\u hexadecimal character escape")
+            elif c not in b'bfnrt\\/"':
+                return i, _bad(c, "in string escape code")
+    return i, "unexpected end of JSON input"
+
+
+def _scan_number(data: bytes, i: int) -> tuple[int, str | None]:
+    if data[i] == 0x2D:  # -
+        i += 1
+        if _at(data, i) not in _DIGITS:
+            return i, _bad(_at(data, i), "in numeric literal")
+    i += 1
+    if data[i - 1] != 0x30:  # no digits after a leading 0
+        while _at(data, i) in _DIGITS:
+            i += 1
+    if _at(data, i) == 0x2E:  # .
+        i += 1
+        if _at(data, i) not in _DIGITS:
+            return i, _bad(_at(data, i), "after decimal point in numeric literal")
+        while _at(data, i) in _DIGITS:
+            i += 1
+    if _at(data, i) in b"eE":
+        i += 1 + (_at(data, i + 1) in b"+-")
+        if _at(data, i) not in _DIGITS:
+            return i, _bad(_at(data, i), "in exponent of numeric literal")
+        while _at(data, i) in _DIGITS:
+            i += 1
+    return i, None
+
+
+def _json_syntax_error(data: bytes) -> str | None:
+    """Go's checkValid: the text of the first syntax error, or None for valid JSON.
+    Each byte is judged in the same context as Go's scanner, so the messages agree."""
+    stack: list[int] = []  # open { and [
+    want = "value"  # value, first_value (after [), key, first_key (after {), colon, next
+    i = 0
+    while True:
+        while i < len(data) and data[i] in b" \t\r\n":
+            i += 1
+        c = data[i] if i < len(data) else None
+        if want == "next" and not stack:
+            return None if c is None else _bad(c, "after top-level value")
+        if c is None:
+            return "unexpected end of JSON input"
+        i += 1
+        error = None
+        if want == "colon":
+            if c != 0x3A:
+                return _bad(c, "after object key")
+            want = "value"
+        elif want == "next":
+            in_object = stack[-1] == 0x7B
+            if c == 0x2C:
+                want = "key" if in_object else "value"
+            elif c == (0x7D if in_object else 0x5D):
+                stack.pop()
+            else:
+                return _bad(
+                    c, "after object key:value pair" if in_object else "after array element"
+                )
+        elif want in ("key", "first_key"):
+            if c == 0x7D and want == "first_key":
+                stack.pop()
+                want = "next"
+            elif c != 0x22:
+                return _bad(c, "looking for beginning of object key string")
+            else:
+                i, error = _scan_string(data, i)
+                want = "colon"
+        elif c == 0x5D and want == "first_value":
+            stack.pop()
+            want = "next"
+        elif c in b"{[":
+            stack.append(c)
+            if len(stack) > 10_000:
+                return _bad(c, "exceeded max depth")
+            want = "first_key" if c == 0x7B else "first_value"
+        else:
+            if c == 0x22:
+                i, error = _scan_string(data, i)
+            elif c == 0x2D or c in _DIGITS:
+                i, error = _scan_number(data, i - 1)
+            elif c in _LITERALS:
+                word = _LITERALS[c]
+                for k in range(1, len(word)):
+                    if _at(data, i) != ord(word[k]):
+                        return _bad(_at(data, i), f"in literal {word} (expecting '{word[k]}')")
+                    i += 1
+            else:
+                return _bad(c, "looking for beginning of value")
+            want = "next"
+        if error:
+            return error
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_MAY_HAVE_SURROGATES = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]")
+_JSON_KINDS = {dict: "object", list: "array", str: "string", float: "number", bool: "bool"}
+
+
+def _replace_surrogates(value: Any) -> Any:
+    """Go turns lone surrogate escapes and bytes that are not UTF-8 into U+FFFD."""
+    if isinstance(value, str):
+        return _SURROGATES.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_replace_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN and Infinity are not JSON
+
+
+def _json_decode(data: str, want: type, go_type: str) -> Any:
+    """``json.Unmarshal`` into ``want`` (dict or list); numbers become float64."""
+    overflow: list[str] = []
+
+    def number(text: str) -> float:
+        value = float(text)
+        if math.isinf(value):
+            overflow.append(text)
+        return value
+
+    try:
+        value = json.loads(
+            data, parse_float=number, parse_int=number, parse_constant=_reject_constant
+        )
+    except (ValueError, RecursionError) as exc:
+        raise FuncError(_json_syntax_error(go_bytes(data)) or f"json: {exc}") from None
+    if value is None:
+        return want()  # JSON null leaves Go's nil map or slice
+    if type(value) is not want:
+        raise FuncError(
+            f"json: cannot unmarshal {_JSON_KINDS[type(value)]} into Go value of type {go_type}"
+        )
+    if overflow:
+        raise FuncError(
+            f"json: cannot unmarshal number {overflow[0]} into Go value of type float64"
+        )
+    if _MAY_HAVE_SURROGATES.search(data):
+        value = _replace_surrogates(value)
+    return value
+
+
+def json_(data: str) -> dict[str, Any]:
+    """confd's ``json``: a JSON object as a ``map[string]interface{}``."""
+    return _json_decode(data, dict, "map[string]interface {}")
+
+
+def jsonArray(data: str) -> list[Any]:
+    """confd's ``jsonArray``: a JSON array as a ``[]interface{}``."""
+    return _json_decode(data, list, "[]interface {}")
+
+
+def map_(*values: Any) -> dict[str, Any]:
+    """confd's ``map``: ``map "k1" v1 "k2" v2`` builds a ``map[string]interface{}``."""
+    if len(values) % 2:
+        raise FuncError("invalid map call")
+    result: dict[str, Any] = {}
+    for key, value in zip(values[::2], values[1::2]):
+        if go_type_name(key) != "string":
+            raise FuncError("map keys must be strings")
+        result[key] = value
+    return result
+
+
+# --- arithmetic (Go int: 64-bit, wrapping, truncating division) ----------------------------
+
+
+def add(a: int, b: int) -> int:
+    return _wrap64(a + b)
+
+
+def sub(a: int, b: int) -> int:
+    return _wrap64(a - b)
+
+
+def mul(a: int, b: int) -> int:
+    return _wrap64(a * b)
+
+
+def _quo(a: int, b: int) -> int:
+    """Go's truncating division (Python's // floors); a zero divisor panics."""
+    if b == 0:
+        raise GoPanic("runtime error: integer divide by zero")
+    quotient = abs(a) // abs(b)
+    return quotient if (a < 0) == (b < 0) else -quotient
+
+
+def div(a: int, b: int) -> int:
+    return _wrap64(_quo(a, b))  # MinInt64 / -1 wraps back to MinInt64, as in Go
+
+
+def mod(a: int, b: int) -> int:
+    return a - b * _quo(a, b)  # the sign of the dividend: mod -7 3 is -1
+
+
+def seq(first: int, last: int) -> IntList:
+    """``[first, first+1, ..., last]``; empty when ``first > last``."""
+    return IntList(range(first, last + 1))
+
+
+# --- slices -------------------------------------------------------------------------
+
+
+def reverse(values: Any) -> Any:
+    """Reverses a ``[]string`` or ``[]memkv.KVPair`` in place; anything else, including
+    the named ``memkv.KVPairs`` that ``gets`` returns, comes back untouched."""
+    if go_type_name(values) in ("[]string", "[]memkv.KVPair"):
+        values.reverse()
+    return values
+
+
+def sortByLength(values: StringList) -> StringList:
+    """Sorts in place by byte length. Go's sort.Sort leaves the order of equal lengths
+    unspecified; we keep their input order (stable), which is what Go 1.19 gives for
+    up to 12 elements (insertion sort)."""
+    values.sort(key=_byte_len)
+    return values
+
+
+def sortKVByLength(values: KVPairList) -> KVPairList:
+    """Sorts pairs in place by key byte length (stable, as ``sortByLength``). The
+    result is typed ``[]memkv.KVPair``, so ``reverse`` works on it."""
+    values.sort(key=lambda pair: _byte_len(pair.Key))
+    return values if type(values) is KVPairList else KVPairList(values)
+
+
+# --- functions that touch the host ------------------------------------------------------
+
+
+def _srv_order(record: SRV) -> str:
+    """confd's sort key: Sprintf("%s%d%d%d"), compared as a string (port 9 after 80)."""
+    return f"{record.Target}{record.Port}{record.Priority}{record.Weight}"
+
+
+@dataclass(frozen=True)
+class HostIO:
+    """The I/O side of the function map: environment, clock, files and DNS.
+
+    ``environ`` defaults to the live ``os.environ``; ``resolv_conf`` to reading
+    /etc/resolv.conf at each ``lookupSRV``.
+    """
+
+    environ: Mapping[str, str] | None = None
+    resolv_conf: ResolvConf | None = None
+
+    def _env(self) -> Mapping[str, str]:
+        return os.environ if self.environ is None else self.environ
+
+    def getenv(self, key: str, *v: str) -> str:
+        """The variable's value; when unset **or empty**, the first extra argument."""
+        return self._env().get(key) or (v[0] if v else "")
+
+    def datetime(self) -> GoTime:
+        """``time.Now()`` in the local zone (``TZ`` as Go reads it)."""
+        return GoTime.now(local_zone(self._env()))
+
+    def fileExists(self, fpath: str) -> bool:
+        """False only when stat says "does not exist" (ENOENT); other errors give true."""
+        try:
+            os.stat(fpath)
+        except FileNotFoundError:
+            return False
+        except (OSError, ValueError):  # ValueError: a NUL byte, EINVAL in Go
+            return True
+        return True
+
+    def lookupIP(self, data: str) -> StringList:
+        """Addresses as strings, sorted as strings; any resolution error gives []."""
+        try:
+            return StringList(sorted(lookup_ip(data)))
+        except (OSError, UnicodeError, ValueError):
+            return StringList()
+
+    def lookupIPV4(self, data: str) -> StringList:
+        return StringList(ip for ip in self.lookupIP(data) if "." in ip)
+
+    def lookupIPV6(self, data: str) -> StringList:
+        return StringList(ip for ip in self.lookupIP(data) if ":" in ip)
+
+    def lookupSRV(self, service: str, proto: str, name: str) -> SRVList:
+        """SRV records sorted by the string Target+Port+Priority+Weight; errors give []."""
+        try:
+            records = lookup_srv(service, proto, name, self.resolv_conf)
+        except (DNSError, OSError, ValueError):
+            return SRVList()
+        return SRVList(sorted(records, key=_srv_order))
+
+
+_PURE_FUNCS: dict[str, Callable[..., Any]] = {
+    "base": go_path_base, "dir": go_path_dir, "split": split, "join": join, "replace": replace,
+    "contains": contains, "trimSuffix": trimSuffix, "toUpper": toUpper, "toLower": toLower,
+    "json": json_, "jsonArray": jsonArray, "map": map_,
+    "base64Encode": base64Encode, "base64Decode": base64Decode,
+    "parseBool": parseBool, "atoi": atoi,
+    "add": add, "sub": sub, "mul": mul, "div": div, "mod": mod, "seq": seq,
+    "reverse": reverse, "sortByLength": sortByLength, "sortKVByLength": sortKVByLength,
+}  # fmt: skip
+
+
+def confd_funcs(
+    store: KVStore,
+    *,
+    environ: Mapping[str, str] | None = None,
+    resolv_conf: ResolvConf | None = None,
+) -> dict[str, Callable[..., Any]]:
+    """The complete confd 0.16.0 function map over ``store``."""
+    host = HostIO(environ, resolv_conf)
+    return {
+        **_PURE_FUNCS,
+        # memkv's Store.FuncMap
+        "exists": store.exists, "ls": store.ls, "lsdir": store.lsdir, "get": store.get,
+        "gets": store.gets, "getv": store.getv, "getvs": store.getvs,
+        # I/O
+        "getenv": host.getenv, "datetime": host.datetime, "fileExists": host.fileExists,
+        "lookupIP": host.lookupIP, "lookupIPV4": host.lookupIPV4,
+        "lookupIPV6": host.lookupIPV6, "lookupSRV": host.lookupSRV,
+    }  # fmt: skip

@@ -1,0 +1,261 @@
+"""Template resources: ``<confdir>/conf.d/**/*toml`` files into ``TemplateResource`` records.
+
+As in confd, every file whose base name matches ``*toml`` is a resource, found by a
+lexical depth-first walk that does not follow symlinked directories; a file that is not
+valid TOML, or has no ``src``, stops the whole run. A resource with a problem confd only
+meets while processing it (a bad ``mode``, no ``dest``, an unknown ``owner``) loads with
+that problem recorded, so it fails alone and the others still render. Every error names
+the file, the field and the TOML line.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import grp
+import os
+import pwd
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .settings import Settings
+from .store import go_path_base, go_path_clean
+
+__all__ = ["ConfdirMissing", "TemplateResource", "find_resource_files", "load_resources", "parse_mode"]
+
+
+class ConfdirMissing(ConfigError):
+    """The confdir does not exist: confd warns and renders nothing (exit 0)."""
+
+
+@dataclass(frozen=True)
+class TemplateResource:
+    path: Path  # the conf.d file it came from
+    src: Path  # the template file
+    dest: str
+    prefix: str  # effective prefix: the global one, else the resource's, with a leading /
+    keys: tuple[str, ...]  # full store keys: prefix joined with each key, cleaned
+    mode: int | None = None  # None: keep the dest's mode, or 0644 for a new file
+    uid: int | None = None  # None: the effective uid
+    gid: int | None = None
+    check_cmd: str = ""
+    reload_cmd: str = ""
+    problem: str | None = None  # fails this resource when processed
+
+    @property
+    def template_name(self) -> str:
+        return self.src.name
+
+
+# [template] fields: Go field names are matched ignoring case, tags exactly then ignoring case.
+_FIELDS: dict[str, tuple[str, type]] = {
+    "src": ("src", str),
+    "dest": ("dest", str),
+    "keys": ("keys", list),
+    "prefix": ("prefix", str),
+    "mode": ("mode", str),
+    "uid": ("uid", int),
+    "gid": ("gid", int),
+    "check_cmd": ("check_cmd", str),
+    "reload_cmd": ("reload_cmd", str),
+    "owner": ("owner", str),
+    "group": ("group", str),
+}
+_TYPE_NAMES = {str: "a string", int: "an integer", list: "an array of strings"}
+
+
+def find_resource_files(conf_d: Path) -> list[Path]:
+    """Files under conf_d whose base name matches ``*toml``, in Go's filepath.Walk order."""
+    found: list[Path] = []
+
+    def walk(directory: Path) -> None:
+        with os.scandir(directory) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.is_dir(follow_symlinks=False):
+                    walk(Path(entry.path))
+                elif fnmatch.fnmatchcase(entry.name, "*toml"):
+                    found.append(Path(entry.path))
+
+    walk(conf_d)
+    return found
+
+
+def load_resources(settings: Settings) -> list[TemplateResource]:
+    """Every resource of the confdir. Raises ConfdirMissing, or ConfigError (fatal)."""
+    confdir = Path(settings.confdir)
+    if not confdir.is_dir():
+        raise ConfdirMissing(f"Cannot load template resources: confdir '{confdir}' does not exist")
+    conf_d = settings.conf_d
+    try:
+        files = find_resource_files(conf_d)
+    except FileNotFoundError:
+        raise ConfigError(f"stat {conf_d}: no such file or directory") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {conf_d}: {exc.strerror}") from None
+    return [load_resource(path, settings) for path in files]
+
+
+def load_resource(path: Path, settings: Settings) -> TemplateResource:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"Cannot process template resource {path} - {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"Cannot process template resource {path} - line {line}: not UTF-8 text") from None
+    document = _parse_toml(path, text)
+    table = _find_key(document, "template")
+    fields = _read_fields(path, text, document[table] if table is not None else {})
+    src = fields.get("src", "")
+    if not src:
+        where = _where(text, "src") if "src" in fields else ""
+        raise ConfigError(f"Cannot process template resource {path} - {where}empty src template")
+
+    problems: list[str] = []
+    dest = fields.get("dest", "")
+    if not dest:
+        problems.append(f"{_where(text, 'dest')}field dest is missing or empty: set the file to write")
+    mode = None
+    if fields.get("mode"):
+        try:
+            mode = parse_mode(fields["mode"])
+        except ValueError as exc:
+            problems.append(f"{_where(text, 'mode')}{exc}")
+    uid = _owner_id(fields, "uid", "owner", problems, text)
+    gid = _owner_id(fields, "gid", "group", problems, text)
+
+    prefix = settings.prefix or fields.get("prefix", "")
+    if not prefix.startswith("/"):
+        prefix = "/" + prefix
+    keys = tuple(go_path_clean(prefix + "/" + key) for key in fields.get("keys", []))
+    # confd joins src onto the templates directory even when it is absolute.
+    src_path = Path(go_path_clean(str(settings.template_dir) + "/" + src))
+    return TemplateResource(
+        path=path,
+        src=src_path,
+        dest=dest,
+        prefix=prefix,
+        keys=keys,
+        mode=mode,
+        uid=uid,
+        gid=gid,
+        check_cmd=fields.get("check_cmd", ""),
+        reload_cmd=fields.get("reload_cmd", ""),
+        problem=f"{path}: {'; '.join(problems)}" if problems else None,
+    )
+
+
+def _parse_toml(path: Path, text: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Cannot process template resource {path} - {exc}") from None
+
+
+def _find_key(table: dict[str, Any], name: str) -> str | None:
+    """BurntSushi's matching: the exact key, else one equal ignoring case."""
+    if name in table:
+        return name
+    return next((key for key in table if key.lower() == name.lower()), None)
+
+
+def _read_fields(path: Path, text: str, table: Any) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"Cannot process template resource {path} - {_where(text, 'template')}template must be a table")
+    fields: dict[str, Any] = {}
+    for name, (attr, expected) in _FIELDS.items():
+        key = _find_key(table, name)
+        if key is None:
+            continue
+        value = table[key]
+        ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+        if expected is list:
+            ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+        if not ok:
+            hint = ' (write it as a string, e.g. mode = "0644")' if name == "mode" else ""
+            raise ConfigError(
+                f"Cannot process template resource {path} - {_where(text, key)}"
+                f"field {key} must be {_TYPE_NAMES[expected]}, not {_toml_type(value)}{hint}"
+            )
+        fields[attr] = value
+    return fields
+
+
+def _toml_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array" if not all(isinstance(v, str) for v in value) else "an array of strings"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+def _where(text: str, key: str) -> str:
+    """``line N: `` for the line where ``key`` is set, or "" when it is not written."""
+    pattern = re.compile(rf"""^\s*(["']?){re.escape(key)}\1\s*=|^\s*\[\s*{re.escape(key)}\s*\]""", re.I | re.M)
+    match = pattern.search(text)
+    if match is None:
+        return ""
+    return f"line {text.count(chr(10), 0, match.start()) + 1}: "
+
+
+def parse_mode(text: str) -> int:
+    """A file mode: ``"0644"``, ``"644"`` (octal: a deliberate divergence; confd reads
+    it as decimal), ``"0o644"``, ``"0x1a4"``, ``"0b110100100"``.
+
+    As in confd, only the permission bits are applied (setuid, setgid and sticky are not).
+    """
+    digits = text.strip().replace("_", "")
+    try:
+        if re.fullmatch(r"[0-7]+", digits):
+            value = int(digits, 8)
+        elif re.fullmatch(r"0[xXoObB][0-9a-fA-F]+", digits):
+            value = int(digits, 0)
+        else:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f'mode "{text}" is not a file mode: use an octal string such as "0644"') from None
+    if value > 0o7777:
+        raise ValueError(f'mode "{text}" is out of range: use an octal string such as "0644"')
+    return value & 0o777
+
+
+def _owner_id(fields: dict[str, Any], id_field: str, name_field: str, problems: list[str], text: str) -> int | None:
+    """uid/gid (-1 or absent: the effective id); else owner/group resolved by name."""
+    explicit = fields.get(id_field)
+    if explicit is not None and explicit != -1:
+        if explicit < -1:
+            problems.append(f"{_where(text, id_field)}{id_field} {explicit} is not a valid id")
+        return explicit
+    name = fields.get(name_field)
+    if not name:
+        return None
+    try:
+        if name_field == "owner":
+            return pwd.getpwnam(name).pw_uid
+        return grp.getgrnam(name).gr_gid
+    except KeyError:
+        kind = "user" if name_field == "owner" else "group"
+        problems.append(f"{_where(text, name_field)}{name_field} {name!r}: no such {kind}")
+        return None
+
+
+def describe(resource: TemplateResource) -> str:
+    """A short name for logs: the conf.d file's base name."""
+    return go_path_base(str(resource.path))

@@ -1,0 +1,277 @@
+"""Settings: defaults < confd.toml < environment < command line, validated into one record.
+
+Every confd 0.16.0 flag exists under the same name, and every confd.toml key confd reads
+(matched as confd's TOML decoder matches them: exactly, then ignoring case). One
+deliberate divergence: a flag given on the command line beats confd.toml (confd lets the
+file win, against its own documentation).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .goflag import Flag, FlagSet
+
+__all__ = ["DEFAULT_CONFIG_FILE", "Settings", "build_flagset", "load_settings", "parse_duration"]
+
+DEFAULT_CONFIG_FILE = "/etc/confd/confd.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    backend: str = "etcd"
+    nodes: tuple[str, ...] = ()
+    scheme: str = "http"
+    basic_auth: bool = False
+    username: str = ""
+    password: str = ""
+    auth_token: str = ""
+    auth_type: str = ""
+    app_id: str = ""
+    user_id: str = ""
+    role_id: str = ""
+    secret_id: str = ""
+    path: str = ""
+    table: str = ""
+    separator: str = ""
+    client_cert: str = ""
+    client_key: str = ""
+    client_cakeys: str = ""
+    client_insecure: bool = False
+    files: tuple[str, ...] = ()
+    filter: str = "*"
+    confdir: str = "/etc/confd"
+    config_file: str = DEFAULT_CONFIG_FILE
+    noop: bool = False
+    prefix: str = ""
+    sync_only: bool = False
+    interval: int = 600
+    srv_domain: str = ""
+    srv_record: str = ""
+    log_level: str = ""
+    watch: bool = False
+    keep_stage_file: bool = False
+    onetime: bool = False
+    secret_keyring: str = ""
+    # confpy's own settings
+    backend_timeout: float = 3.0
+    debounce_min: float = 0.0
+    debounce_max: float = 0.0
+    watch_confdir: bool = True
+
+    @property
+    def conf_d(self) -> Path:
+        return Path(self.confdir) / "conf.d"
+
+    @property
+    def template_dir(self) -> Path:
+        return Path(self.confdir) / "templates"
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str) -> float:
+    """A Go duration (``100ms``, ``1m30s``) or plain seconds (``3``, ``0.5``) in seconds."""
+    text = text.strip()
+    try:
+        value = float(text)
+    except ValueError:
+        pass
+    else:
+        if value < 0:
+            raise ValueError(text)
+        return value
+    pos, total = 0, 0.0
+    for match in _DURATION.finditer(text):
+        if match.start() != pos:
+            raise ValueError(text)
+        total += float(match.group(1)) * _UNITS[match.group(2)]
+        pos = match.end()
+    if pos != len(text) or not text:
+        raise ValueError(text)
+    return total
+
+
+def _parse_debounce(text: str) -> tuple[float, float]:
+    low, _, high = text.partition(":")
+    minimum = parse_duration(low)
+    maximum = parse_duration(high) if high else max(minimum * 4, minimum)
+    if maximum < minimum:
+        raise ValueError(text)
+    return minimum, maximum
+
+
+# (flag name, settings field, kind, usage). Defaults come from Settings.
+_FLAGS: tuple[tuple[str, str, str, str], ...] = (
+    ("app-id", "app_id", "string", "Vault app-id for the app-id auth backend"),
+    ("auth-token", "auth_token", "string", "auth bearer token (vault)"),
+    ("auth-type", "auth_type", "string", "vault auth backend type"),
+    ("backend", "backend", "string", "backend to use: etcd, file or env"),
+    ("basic-auth", "basic_auth", "bool", "use basic auth to authenticate (etcd, consul)"),
+    ("client-ca-keys", "client_cakeys", "string", "CA certificate file of the backend"),
+    ("client-cert", "client_cert", "string", "client certificate file"),
+    ("client-insecure", "client_insecure", "bool", "skip TLS verification of the backend (ignored, as in confd 0.16)"),
+    ("client-key", "client_key", "string", "client key file"),
+    ("confdir", "confdir", "string", "confd configuration directory"),
+    ("config-file", "config_file", "string", "the confd configuration file"),
+    ("file", "files", "list", "YAML/JSON file or directory to watch (file backend); repeatable"),
+    ("filter", "filter", "string", "files filter for directories (file backend)"),
+    ("interval", "interval", "int", "backend polling interval in seconds"),
+    ("keep-stage-file", "keep_stage_file", "bool", "keep staged files"),
+    ("log-level", "log_level", "string", "level: debug, info, warning, error or fatal"),
+    ("node", "nodes", "list", "backend node, host:port or URL; repeatable"),
+    ("noop", "noop", "bool", "only show pending changes"),
+    ("onetime", "onetime", "bool", "run once and exit"),
+    ("password", "password", "string", "password for basic auth"),
+    ("path", "path", "string", "vault mount path"),
+    ("prefix", "prefix", "string", "key path prefix, replacing each resource's prefix"),
+    ("role-id", "role_id", "string", "vault role id"),
+    ("scheme", "scheme", "string", "backend URL scheme (http or https)"),
+    ("secret-id", "secret_id", "string", "vault secret id"),
+    ("secret-keyring", "secret_keyring", "string", "path to an armored PGP secret keyring (crypt functions, unsupported)"),
+    ("separator", "separator", "string", "key separator for the redis backend"),
+    ("srv-domain", "srv_domain", "string", "domain to query for backend SRV records"),
+    ("srv-record", "srv_record", "string", "SRV record to query for backend nodes"),
+    ("sync-only", "sync_only", "bool", "sync without check_cmd and reload_cmd"),
+    ("table", "table", "string", "DynamoDB table name"),
+    ("user-id", "user_id", "string", "vault user id"),
+    ("username", "username", "string", "username for basic auth"),
+    ("version", "", "bool", "print version and exit"),
+    ("watch", "watch", "bool", "enable watch support"),
+    # confpy's own flags
+    ("backend-timeout", "backend_timeout", "duration", "bound on connecting to the backend and on each answer (e.g. 3s)"),
+    ("debounce", "debounce", "string", "watch mode: wait MIN of quiet after a change, at most MAX (MIN[:MAX], e.g. 100ms:2s)"),
+    ("watch-confdir", "watch_confdir", "bool", "watch mode: pick up edits to conf.d and templates (default true)"),
+)
+
+FLAG_FIELDS = {name: attr for name, attr, _, _ in _FLAGS}
+
+
+def build_flagset(program: str) -> FlagSet:
+    defaults = Settings()
+    flagset = FlagSet(program)
+    for name, attr, kind, usage in _FLAGS:
+        default = getattr(defaults, attr) if attr and hasattr(defaults, attr) else None
+        parse = parse_duration if kind == "duration" else None
+        if name == "debounce":
+            parse = _check_debounce
+        flagset.add(Flag(name, kind, usage, default, parse))
+    return flagset
+
+
+def _check_debounce(text: str) -> str:
+    _parse_debounce(text)
+    return text
+
+
+# confd.toml keys: (key as confd spells it, settings field, expected type).
+_TOML_KEYS: tuple[tuple[str, str, type], ...] = (
+    ("backend", "backend", str),
+    ("auth_token", "auth_token", str),
+    ("auth_type", "auth_type", str),
+    ("basic_auth", "basic_auth", bool),
+    ("client_cakeys", "client_cakeys", str),
+    ("client_cert", "client_cert", str),
+    ("client_key", "client_key", str),
+    ("client_insecure", "client_insecure", bool),
+    ("nodes", "nodes", list),
+    ("password", "password", str),
+    ("username", "username", str),
+    ("scheme", "scheme", str),
+    ("table", "table", str),
+    ("separator", "separator", str),
+    ("app_id", "app_id", str),
+    ("user_id", "user_id", str),
+    ("role_id", "role_id", str),
+    ("secret_id", "secret_id", str),
+    ("file", "files", list),
+    ("filter", "filter", str),
+    ("path", "path", str),
+    ("confdir", "confdir", str),
+    ("noop", "noop", bool),
+    ("prefix", "prefix", str),
+    ("sync-only", "sync_only", bool),
+    ("interval", "interval", int),
+    ("srv_domain", "srv_domain", str),
+    ("srv_record", "srv_record", str),
+    ("log-level", "log_level", str),
+    ("watch", "watch", bool),
+    ("secret_keyring", "secret_keyring", str),
+    ("keepstagefile", "keep_stage_file", bool),  # untagged Go fields: matched by field name
+    ("onetime", "onetime", bool),
+)
+_TYPE_NAMES = {str: "a string", bool: "a boolean", int: "an integer", list: "an array of strings"}
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"cannot load config file {path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"cannot load config file {path}: not UTF-8 ({exc.reason})") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+
+
+def _settings_from_toml(path: Path, document: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings a confd.toml sets, matching keys exactly first, then ignoring case."""
+    found: dict[str, Any] = {}
+    lowered = {key.lower(): key for key in document}
+    for key, attr, expected in _TOML_KEYS:
+        actual = key if key in document else lowered.get(key.lower())
+        if actual is None:
+            continue
+        value = document[actual]
+        ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+        if expected is list:
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        if not ok:
+            raise ConfigError(f"cannot load config file {path}: key {actual!r} must be {_TYPE_NAMES[expected]}")
+        found[attr] = tuple(value) if expected is list else value
+    return found
+
+
+def load_settings(given: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
+    """Merge defaults, confd.toml, the environment and the flags ``given`` (by flag name)."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    config_file = given.get("config-file", DEFAULT_CONFIG_FILE)
+    path = Path(config_file)
+    if path.exists():
+        values.update(_settings_from_toml(path, _load_toml(path)))
+    for name, value in given.items():
+        attr = FLAG_FIELDS.get(name)
+        if not attr:
+            continue
+        if name == "debounce":
+            values["debounce_min"], values["debounce_max"] = _parse_debounce(value)
+        else:
+            values[attr] = tuple(value) if isinstance(value, list) else value
+    values["config_file"] = config_file
+    # confd reads these three only to fill what is still empty.
+    for attr, var in (("client_cakeys", "CONFD_CLIENT_CAKEYS"), ("client_cert", "CONFD_CLIENT_CERT"), ("client_key", "CONFD_CLIENT_KEY")):
+        if not values.get(attr) and environ.get(var):
+            values[attr] = environ[var]
+    settings = Settings(**{k: v for k, v in values.items() if k in _FIELD_NAMES})
+    if settings.interval < 0:
+        raise ConfigError(f"interval must not be negative, got {settings.interval}")
+    return settings
+
+
+_FIELD_NAMES = {f.name for f in dataclasses.fields(Settings)}

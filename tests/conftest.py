@@ -1,0 +1,100 @@
+"""Shared fixtures: a real etcd (started once per session), key prefixes, fault servers.
+
+``etcd``            session-scoped running etcd 3.4 member with the v2 API on; tests share
+                    it and keep apart with ``etcd_prefix``.
+``etcd_prefix``     a fresh key prefix per test, ``/t-<8 hex>``.
+``etcd_v2_off``     a second etcd without ``--enable-v2`` (started on first use).
+``etcd_tls``        an etcd serving https and requiring a client certificate (``.tls``
+                    holds the CA and certificate files; started on first use).
+``fault_server``    factory: ``fault_server(mode, **options)`` -> a running FaultServer.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from servers import EtcdServer, FaultServer, make_tls_files, require_etcd
+
+
+def _start_etcd(tmp_path_factory: pytest.TempPathFactory, name: str, **options: Any) -> EtcdServer:
+    binary = require_etcd()
+    for attempt in range(3):
+        server = EtcdServer(binary=binary, base_dir=tmp_path_factory.mktemp(name), **options)
+        try:
+            server.start()
+            return server
+        except RuntimeError:
+            # Most likely a port taken between picking it and etcd binding it: new ports.
+            server.stop()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+@pytest.fixture(scope="session")
+def etcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdServer]:
+    """A running etcd member with the v2 API: ``.url``, ``.endpoint``, ``put``, ``delete``,
+    ``mkdir``, ``get_index``, and ``stop()``/``start()`` to kill and revive it with its data.
+
+    A test that stops it must start it again (in a ``finally``) for the tests after it.
+    """
+    server = _start_etcd(tmp_path_factory, "etcd")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def etcd_prefix(etcd: EtcdServer) -> str:
+    """A key prefix no other test uses; tests share one etcd this way."""
+    if not etcd.running:  # an earlier test stopped it and failed before restarting
+        etcd.start()
+    return f"/t-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def etcd_v2_off(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdServer]:
+    """An etcd 3.4 member started without ``--enable-v2``: ``/v2/keys`` answers 404."""
+    server = _start_etcd(tmp_path_factory, "etcd-v2off", enable_v2=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def etcd_tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdServer]:
+    """An etcd with the v2 API over https, requiring client certificates."""
+    require_etcd()
+    tls = make_tls_files(tmp_path_factory.mktemp("tls"))
+    server = _start_etcd(tmp_path_factory, "etcd-tls", tls=tls)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def fault_server() -> Iterator[Callable[..., FaultServer]]:
+    """``fault_server("slow", delay=10)`` etc.; every server made is stopped afterwards."""
+    made: list[FaultServer] = []
+
+    def make(mode: str = "record", **options: Any) -> FaultServer:
+        server = FaultServer(mode=mode, **options).start()
+        made.append(server)
+        return server
+
+    try:
+        yield make
+    finally:
+        for server in made:
+            server.stop()
