@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from confpy.gotemplate import Template  # noqa: E402
+from confpy.gotemplate import Template
 
 TEMPLATE = """\
 upstream app {

@@ -49,6 +49,9 @@ class Backend(Protocol):
     """A key/value store. Implementations live in ``confpy.backends.<name>``."""
 
     name: str
+    # True when every key that key_matches(k, found) accepts starts with k as a string,
+    # so the keys matched by k form one run of the sorted snapshot (fast views).
+    prefix_ordered: bool
 
     def get_values(self, keys: Sequence[str]) -> Snapshot:
         """Read every key under each of ``keys`` (full keys, leading ``/``).

@@ -39,6 +39,7 @@ class EnvBackend:
     """The ``env`` backend; variables are read afresh at each ``get_values``."""
 
     name = "env"
+    prefix_ordered = False  # /app_x matches /app/x/y: names, not keys, are prefixes
 
     def __init__(self, settings: BackendSettings) -> None:
         self._environ: Mapping[str, str] | None = settings.environ

@@ -332,6 +332,7 @@ class FileBackend:
     """The ``file`` backend: keys read from the ``-file`` entries at each ``get_values``."""
 
     name = "file"
+    prefix_ordered = True
 
     def __init__(self, settings: BackendSettings) -> None:
         if not settings.files:

@@ -13,7 +13,7 @@ import pytest
 from servers import EtcdServer, FaultServer, dead_endpoint
 
 from confpy.backends.base import BackendSettings
-from confpy.backends.etcd import EtcdIndexCleared, EtcdV2Backend, WatchResult
+from confpy.backends.etcd import COALESCE_KEYS, EtcdIndexCleared, EtcdV2Backend, WatchResult
 from confpy.errors import BackendError, BackendUnavailable, ConfigError
 
 BackendFactory = Callable[..., EtcdV2Backend]
@@ -412,3 +412,26 @@ def test_wait_with_no_node_is_unavailable(make_backend: BackendFactory) -> None:
     backend = make_backend(dead_endpoint())
     with pytest.raises(BackendUnavailable, match="connection refused"):
         backend.wait("/x", 1, None)
+
+
+@pytest.mark.timeout(20)
+def test_many_keys_are_read_in_one_request_of_their_common_ancestor(
+    etcd: EtcdServer, etcd_prefix: str
+) -> None:
+    p = etcd_prefix
+    wanted = [f"{p}/svc{i}-80" for i in range(COALESCE_KEYS + 4)]
+    for key in wanted:
+        etcd.put(f"{key}/c1", f"{key}-addr")
+    etcd.put(f"{p}/svc0-80-other/x", "sibling with a shared string prefix")
+    etcd.put(f"{p}/unrelated/y", "not asked for")
+    # etcd's v2 store statistics count every read it served.
+    before = etcd.http.get(f"{etcd.url}/v2/stats/store").json()["getsSuccess"]
+    backend = EtcdV2Backend(BackendSettings(nodes=(etcd.endpoint,)))
+    try:
+        snapshot = backend.get_values([*wanted, f"{p}/missing"])
+    finally:
+        backend.close()
+    after = etcd.http.get(f"{etcd.url}/v2/stats/store").json()["getsSuccess"]
+    assert after - before == 1
+    assert snapshot.values == {f"{key}/c1": f"{key}-addr" for key in wanted}
+    assert snapshot.index is not None and snapshot.index >= etcd.get_index() - 1

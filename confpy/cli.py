@@ -1,0 +1,95 @@
+"""``confpy``: confd's command line. It parses, sets up logging, and hands off."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import platform
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import ConfigError, ConfpyError
+from .goflag import FlagError, HelpRequested
+from .log import parse_level, setup_logging
+from .settings import Settings, build_flagset, load_settings
+
+__all__ = ["main"]
+
+log = logging.getLogger("confpy.cli")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run confpy with ``argv`` (default: the process arguments); returns the exit code."""
+    program = sys.argv[0] if sys.argv and sys.argv[0] else "confpy"
+    args = list(sys.argv[1:] if argv is None else argv)
+    flagset = build_flagset(program)
+    try:
+        given, _positional = flagset.parse(args)
+    except HelpRequested:
+        sys.stderr.write(flagset.usage())
+        return 0
+    except FlagError as exc:
+        sys.stderr.write(f"{exc}\n{flagset.usage()}")
+        return 2
+    if given.get("version"):
+        print(f"confpy {__version__} (confd 0.16.0 compatible, Python {platform.python_version()})")
+        return 0
+
+    setup_logging(logging.INFO, argv0=program)
+    try:
+        settings = load_settings(given)
+        setup_logging(parse_level(settings.log_level), argv0=program)
+        settings = _resolve_nodes(settings)
+    except (ConfigError, ValueError) as exc:
+        log.critical("%s", exc)
+        return 1
+    try:
+        return _run(settings)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _resolve_nodes(settings: Settings) -> Settings:
+    """SRV discovery, as confd does it before anything else."""
+    record = settings.srv_record
+    if settings.srv_domain and not record:
+        record = f"_{settings.backend}._tcp.{settings.srv_domain}."
+    if settings.backend == "env" or not record:
+        return settings
+    log.info("SRV record set to %s", record)
+    from .dnslookup import DNSError, lookup_srv
+
+    try:
+        targets = lookup_srv("", "", record)
+    except DNSError as exc:
+        raise ConfigError(f"Cannot get nodes from SRV records {exc}") from None
+    nodes = tuple(f"{srv.Target.rstrip('.')}:{srv.Port}" for srv in targets)
+    if settings.backend == "etcd":
+        nodes = tuple(f"{settings.scheme}://{node}" for node in nodes)
+    return dataclasses.replace(settings, nodes=nodes)
+
+
+def _run(settings: Settings) -> int:
+    from .backends.registry import create_backend
+    from .processor import backend_settings, run_onetime
+
+    log.info("Backend set to %s", settings.backend or "etcd")
+    if settings.secret_keyring:
+        log.warning("-secret-keyring is not supported: templates cannot use cget, cgets, cgetv or cgetvs")
+    log.info("Starting confd")
+    try:
+        backend = create_backend(dataclasses.replace(backend_settings(settings), environ=os.environ))
+    except ConfpyError as exc:
+        log.critical("%s", exc)
+        return 1
+    try:
+        log.info("Backend source(s) set to %s", backend.sources())
+        if settings.onetime:
+            return run_onetime(settings, backend)
+        from .daemon import run_daemon
+
+        return run_daemon(settings, backend)
+    finally:
+        backend.close()

@@ -1,0 +1,58 @@
+"""The fetch plan: every key of every resource, read once per cycle, then a view per resource.
+
+confd reads each resource's keys separately; we read the union once (a key under another
+requested key is folded into it) and give each resource a ``KVStore`` holding only the
+keys it asked for, relative to its prefix, so a template still fails with ``key does not
+exist`` for a key outside its own ``keys``, as in confd.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .backends.base import Backend, Snapshot
+from .resources import TemplateResource
+from .store import KVStore, store_key
+
+__all__ = ["FetchPlan", "resource_view"]
+
+
+@dataclass(frozen=True)
+class FetchPlan:
+    keys: tuple[str, ...]  # what to ask the backend for, sorted
+
+    @classmethod
+    def for_resources(cls, resources: Iterable[TemplateResource], backend: Backend) -> FetchPlan:
+        return cls(fold_keys((key for r in resources for key in r.keys), backend))
+
+
+def fold_keys(keys: Iterable[str], backend: Backend) -> tuple[str, ...]:
+    """Distinct keys, dropping each key another kept key already covers."""
+    kept: list[str] = []
+    kept_set: set[str] = set()
+    for key in sorted(set(keys)):
+        # A covering key is a string prefix of this one (for the backends we know), so
+        # only this key's prefixes need asking, not every kept key.
+        if any(
+            key[:end] in kept_set and backend.key_matches(key[:end], key) for end in range(1, len(key))
+        ):
+            continue
+        kept.append(key)
+        kept_set.add(key)
+    return tuple(kept)
+
+
+def resource_view(snapshot: Snapshot, sorted_keys: Sequence[str], resource: TemplateResource, backend: Backend) -> KVStore:
+    """The store a resource's template sees: its own keys, relative to its prefix."""
+    values = snapshot.values
+    if getattr(backend, "prefix_ordered", False):
+        found: list[str] = []
+        for key in resource.keys:
+            start = bisect.bisect_left(sorted_keys, key)
+            end = bisect.bisect_left(sorted_keys, key + "\U0010ffff", start)
+            found.extend(k for k in sorted_keys[start:end] if backend.key_matches(key, k))
+    else:
+        found = [k for k in sorted_keys if any(backend.key_matches(key, k) for key in resource.keys)]
+    return KVStore((store_key(k, resource.prefix), values[k]) for k in found)

@@ -1,0 +1,151 @@
+"""One processing cycle, and the one-shot mode built on it.
+
+A cycle (the whole of ``-onetime``, one tick of ``-interval``, one batch of watch events)
+reads every resource's keys in one fetch plan, then renders and syncs each resource in
+order, going on past a failed one. Every mode runs the same ``Cycle``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .backends.base import Backend, BackendSettings, Snapshot
+from .errors import BackendError, ConfigError, ConfpyError, ReloadFailed
+from .plan import FetchPlan, resource_view
+from .render import Renderer
+from .resources import ConfdirMissing, TemplateResource, load_resources
+from .settings import Settings
+from .sync import SyncOptions, reload, sync
+
+__all__ = ["Cycle", "CycleResult", "backend_settings", "load_or_report", "run_onetime"]
+
+log = logging.getLogger("confpy.processor")
+
+
+@dataclass
+class CycleResult:
+    errors: list[tuple[TemplateResource, ConfpyError]] = field(default_factory=list)
+    updated: list[TemplateResource] = field(default_factory=list)  # dest replaced
+    reload_failed: list[TemplateResource] = field(default_factory=list)
+    snapshot: Snapshot | None = None
+
+
+class Cycle:
+    """Fetch, render and sync a list of resources against one backend."""
+
+    def __init__(self, backend: Backend, options: SyncOptions, renderer: Renderer | None = None) -> None:
+        self.backend = backend
+        self.options = options
+        self.renderer = renderer or Renderer()
+
+    def run(self, resources: Sequence[TemplateResource], snapshot: Snapshot | None = None) -> CycleResult:
+        """Process ``resources`` in order; ``snapshot``, if given, is used instead of a fetch."""
+        result = CycleResult()
+        fetch_error: BackendError | None = None
+        if snapshot is None:
+            plan = FetchPlan.for_resources((r for r in resources if r.problem is None), self.backend)
+            log.debug("Retrieving keys from store")
+            try:
+                snapshot = self.backend.get_values(plan.keys) if plan.keys else Snapshot({})
+            except BackendError as exc:
+                fetch_error = exc
+        result.snapshot = snapshot
+        sorted_keys = sorted(snapshot.values) if snapshot is not None else []
+        for resource in resources:
+            try:
+                self._process(resource, snapshot, sorted_keys, fetch_error, result)
+            except ConfpyError as exc:
+                log.error("%s", exc)
+                result.errors.append((resource, exc))
+        return result
+
+    def _process(
+        self,
+        resource: TemplateResource,
+        snapshot: Snapshot | None,
+        sorted_keys: list[str],
+        fetch_error: BackendError | None,
+        result: CycleResult,
+    ) -> None:
+        if resource.problem is not None:
+            raise ConfigError(resource.problem)
+        log.debug("Key prefix set to %s", resource.prefix)
+        if fetch_error is not None and resource.keys:
+            raise fetch_error
+        assert snapshot is not None or not resource.keys
+        store = resource_view(snapshot or Snapshot({}), sorted_keys, resource, self.backend)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("Got the following map from store: %s", _go_map(store.items()))
+        content = self.renderer.render(resource, store)
+        outcome = sync(resource, content, self.options)
+        if not outcome.committed:
+            return
+        result.updated.append(resource)
+        if resource.reload_cmd and not self.options.sync_only:
+            try:
+                reload(resource)
+            except ReloadFailed:
+                result.reload_failed.append(resource)
+                raise
+        log.info("Target config %s has been updated", resource.dest)
+
+
+def _go_map(items: Sequence[tuple[str, str]]) -> str:
+    return "map[" + " ".join(f"{k}:{v}" for k, v in items) + "]"
+
+
+def backend_settings(settings: Settings) -> BackendSettings:
+    return BackendSettings(
+        backend=settings.backend,
+        nodes=settings.nodes,
+        scheme=settings.scheme,
+        basic_auth=settings.basic_auth,
+        username=settings.username,
+        password=settings.password,
+        client_cert=settings.client_cert,
+        client_key=settings.client_key,
+        client_cakeys=settings.client_cakeys,
+        client_insecure=settings.client_insecure,
+        files=settings.files,
+        filter=settings.filter,
+        separator=settings.separator,
+        timeout=settings.backend_timeout,
+    )
+
+
+def sync_options(settings: Settings) -> SyncOptions:
+    return SyncOptions(noop=settings.noop, sync_only=settings.sync_only, keep_stage_file=settings.keep_stage_file)
+
+
+def load_or_report(settings: Settings) -> list[TemplateResource] | None:
+    """The resources, or None after logging why there are none to process (not an error).
+
+    Raises ConfigError for what confd treats as fatal (bad TOML, no conf.d).
+    """
+    try:
+        resources = load_resources(settings)
+    except ConfdirMissing as exc:
+        log.warning("%s", exc)
+        return None
+    if not resources:
+        log.warning("Found no templates")
+        return None
+    return resources
+
+
+def run_onetime(settings: Settings, backend: Backend) -> int:
+    """confd -onetime: process every resource once; 1 if any failed (after a FATAL line)."""
+    try:
+        resources = load_or_report(settings)
+    except ConfigError as exc:
+        log.critical("%s", exc)
+        return 1
+    if resources is None:
+        return 0
+    result = Cycle(backend, sync_options(settings)).run(resources)
+    if result.errors:
+        log.critical("%s", result.errors[-1][1])
+        return 1
+    return 0
