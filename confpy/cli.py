@@ -7,7 +7,7 @@ import logging
 import os
 import platform
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from . import __version__
 from .errors import ConfigError, ConfpyError
@@ -45,8 +45,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, ValueError) as exc:
         log.critical("%s", exc)
         return 1
+    def reload_settings() -> Settings:
+        return _resolve_nodes(load_settings(given))
+
     try:
-        return _run(settings)
+        return _run(settings, reload_settings)
     except KeyboardInterrupt:
         return 130
 
@@ -71,7 +74,7 @@ def _resolve_nodes(settings: Settings) -> Settings:
     return dataclasses.replace(settings, nodes=nodes)
 
 
-def _run(settings: Settings) -> int:
+def _run(settings: Settings, reload_settings: Callable[[], Settings]) -> int:
     from .backends.registry import create_backend
     from .processor import backend_settings, run_onetime
 
@@ -90,6 +93,6 @@ def _run(settings: Settings) -> int:
             return run_onetime(settings, backend)
         from .daemon import run_daemon
 
-        return run_daemon(settings, backend)
+        return run_daemon(settings, backend, reload_settings)
     finally:
         backend.close()

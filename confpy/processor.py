@@ -8,8 +8,9 @@ order, going on past a failed one. Every mode runs the same ``Cycle``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .backends.base import Backend, BackendSettings, Snapshot
 from .errors import BackendError, ConfigError, ConfpyError, ReloadFailed
@@ -40,8 +41,22 @@ class Cycle:
         self.options = options
         self.renderer = renderer or Renderer()
 
-    def run(self, resources: Sequence[TemplateResource], snapshot: Snapshot | None = None) -> CycleResult:
-        """Process ``resources`` in order; ``snapshot``, if given, is used instead of a fetch."""
+    def run(
+        self,
+        resources: Sequence[TemplateResource],
+        snapshot: Snapshot | None = None,
+        *,
+        batch_reloads: bool = False,
+        force_reload: Collection[Path] = (),
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> CycleResult:
+        """Process ``resources`` in order; ``snapshot``, if given, is used instead of a fetch.
+
+        With ``batch_reloads``, each distinct reload_cmd runs once, after every resource
+        is synced; ``force_reload`` names resources (by conf.d path) whose reload failed
+        before and runs again even if their file is in sync. ``should_stop`` is asked
+        before each resource: a daemon told to exit finishes the sync under way only.
+        """
         result = CycleResult()
         fetch_error: BackendError | None = None
         if snapshot is None:
@@ -53,13 +68,46 @@ class Cycle:
                 fetch_error = exc
         result.snapshot = snapshot
         sorted_keys = sorted(snapshot.values) if snapshot is not None else []
+        to_reload: list[TemplateResource] = []
         for resource in resources:
+            if should_stop():
+                break
             try:
-                self._process(resource, snapshot, sorted_keys, fetch_error, result)
+                committed = self._process(resource, snapshot, sorted_keys, fetch_error, result)
             except ConfpyError as exc:
                 log.error("%s", exc)
                 result.errors.append((resource, exc))
+                continue
+            wants_reload = committed or resource.path in force_reload
+            if not wants_reload:
+                continue
+            if batch_reloads:
+                to_reload.append(resource)
+            else:
+                self._reload([resource], result)
+        if to_reload:
+            by_command: dict[str, list[TemplateResource]] = {}
+            for resource in to_reload:
+                by_command.setdefault(resource.reload_cmd, []).append(resource)
+            for group in by_command.values():
+                self._reload(group, result)
         return result
+
+    def _reload(self, group: list[TemplateResource], result: CycleResult) -> None:
+        """Run the reload_cmd the resources of ``group`` share, once."""
+        first = group[0]
+        if first.reload_cmd and not self.options.sync_only and not self.options.noop:
+            try:
+                reload(first)
+            except ReloadFailed as exc:
+                for resource in group:
+                    log.error("%s", exc)
+                    result.errors.append((resource, exc))
+                    result.reload_failed.append(resource)
+                return
+        for resource in group:
+            if resource in result.updated:
+                log.info("Target config %s has been updated", resource.dest)
 
     def _process(
         self,
@@ -68,7 +116,8 @@ class Cycle:
         sorted_keys: list[str],
         fetch_error: BackendError | None,
         result: CycleResult,
-    ) -> None:
+    ) -> bool:
+        """Render and sync one resource; True if its dest was replaced."""
         if resource.problem is not None:
             raise ConfigError(resource.problem)
         log.debug("Key prefix set to %s", resource.prefix)
@@ -80,16 +129,9 @@ class Cycle:
             log.debug("Got the following map from store: %s", _go_map(store.items()))
         content = self.renderer.render(resource, store)
         outcome = sync(resource, content, self.options)
-        if not outcome.committed:
-            return
-        result.updated.append(resource)
-        if resource.reload_cmd and not self.options.sync_only:
-            try:
-                reload(resource)
-            except ReloadFailed:
-                result.reload_failed.append(resource)
-                raise
-        log.info("Target config %s has been updated", resource.dest)
+        if outcome.committed:
+            result.updated.append(resource)
+        return outcome.committed
 
 
 def _go_map(items: Sequence[tuple[str, str]]) -> str:

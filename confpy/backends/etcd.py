@@ -208,6 +208,7 @@ class EtcdV2Backend:
         self._preferred = 0  # index of the last node that answered
         self._closed = False
         self._waits: set[_Interrupter] = set()
+        self._interrupt_pending = False  # an interrupt_waits() no wait was there to take
         self._client = self._make_client(keepalive=self._max_workers)
         self._watch_client: httpx.Client | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -304,7 +305,8 @@ class EtcdV2Backend:
         """
         interrupter = _Interrupter()
         with self._lock:
-            if self._closed:
+            if self._closed or self._interrupt_pending:
+                self._interrupt_pending = False
                 return None
             self._waits.add(interrupter)
             if self._watch_client is None:
@@ -336,6 +338,18 @@ class EtcdV2Backend:
             etcd_index=_etcd_index(response),
             dir=bool(event.get("dir", False)),
         )
+
+    def interrupt_waits(self) -> None:
+        """End the current long-poll (it returns None); if none is running, the next one.
+
+        The watcher uses it to start over with new keys without closing the backend.
+        """
+        with self._lock:
+            waits = list(self._waits)
+            if not waits:
+                self._interrupt_pending = True
+        for interrupter in waits:
+            interrupter.interrupt()
 
     # -- internals --------------------------------------------------------------------
 
