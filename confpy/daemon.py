@@ -180,6 +180,7 @@ class Daemon:
                         while not self.events.empty():  # what is queued already joins this batch
                             self._handle(self.events.get(), watcher)
                 if self.mirror is None or self.stopping is not None:
+                    watcher.consumed()
                     continue
                 now = time.monotonic()
                 if self.dirty and self._batch_due(now):
@@ -188,6 +189,8 @@ class Daemon:
                     self._run_cycle(batch, Snapshot(self.mirror), batch_reloads=True)
                 elif self._retry_at is not None and now >= self._retry_at:
                     self._run_cycle(list(self.reload_retry.values()), Snapshot(self.mirror), batch_reloads=True)
+                if self.events.empty():
+                    watcher.consumed()
         finally:
             watcher.stop()
             if confdir_watch is not None:

@@ -46,9 +46,12 @@ class ChangeEvent:
 
 
 class Backoff:
-    """Exponential backoff with full jitter: 0.5 s, 1 s, 2 s... at most ``cap`` seconds."""
+    """Exponential backoff with jitter: about 0.5 s, 1 s, 2 s... at most ``cap`` seconds.
 
-    def __init__(self, base: float = 0.5, cap: float = 30.0, rng: random.Random | None = None) -> None:
+    The cap bounds how long after the store comes back we notice it.
+    """
+
+    def __init__(self, base: float = 0.5, cap: float = 10.0, rng: random.Random | None = None) -> None:
         self.base = base
         self.cap = cap
         self.attempt = 0
@@ -73,6 +76,7 @@ class Watcher(ABC):
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._wake = threading.Event()  # set by set_keys and stop, for waits of our own
+        self._consumed = threading.Event()  # the daemon has processed what we handed over
         self._new_keys = False
         self._thread = threading.Thread(target=self._run, name=f"confpy-watch-{backend.name}", daemon=True)
         self._down_since: float | None = None
@@ -92,6 +96,24 @@ class Watcher(ABC):
             self._keys = tuple(keys)
             self._new_keys = True
         self._interrupt()
+
+    def consumed(self) -> None:
+        """The daemon has handled every event so far (and rendered what was due)."""
+        self._consumed.set()
+
+    def _hand_over(self, event: Any) -> None:
+        """Queue an event, then give the daemon a moment to process it before going on.
+
+        Re-arming the next long-poll at once would fight the daemon for the GIL while it
+        renders (an HTTP request is half a millisecond of Python); waiting costs nothing
+        since the next poll starts from the next index anyway. The wait is bounded, so a
+        busy daemon never stalls the watch.
+        """
+        self._consumed.clear()
+        self.events.put(event)
+        self._consumed.wait(self.HANDOVER_SECONDS)
+
+    HANDOVER_SECONDS = 0.02
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -187,7 +209,7 @@ class EtcdV2Watcher(Watcher):
                 index = result.modified_index + 1
                 if any(self.backend.key_matches(key, result.key) or self.backend.key_matches(result.key, key) for key in keys):
                     deleted = result.action in ("delete", "compareAndDelete", "expire")
-                    self.events.put(ChangeEvent(result.key, None if deleted or result.dir else result.value, result.modified_index))
+                    self._hand_over(ChangeEvent(result.key, None if deleted or result.dir else result.value, result.modified_index))
 
 
 class PollingWatcher(Watcher):

@@ -59,37 +59,48 @@ class EtcdIndexCleared(BackendError):
         self.index = index
 
 
-class _Interrupter:
-    """Lets ``close()`` cut a long-poll blocked in another thread.
+class _WatchConnection:
+    """The socket under the watch client's single keep-alive connection.
 
     Closing an httpx client does not wake a thread blocked reading a socket, but a
     ``shutdown()`` of that socket does. httpcore reports each new connection's stream
-    through the ``trace`` extension; long-polls use a client without keep-alive, so
-    every wait gets a fresh connection and we always see its stream.
+    through the ``trace`` extension; the watch client keeps one connection, reused by
+    every long-poll, so the last socket reported is the one a blocked poll reads.
+    ``cuts`` counts interruptions, so a poll can tell it was cut rather than failed.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
-        self.interrupted = False
+        self.active = 0  # long-polls under way
+        self.cuts = 0
 
     def trace(self, event: str, info: dict[str, Any]) -> None:
         if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
-            sock = info["return_value"].get_extra_info("socket")
             with self._lock:
-                self._sock = sock
-                if self.interrupted:
-                    self._shutdown()
+                self._sock = info["return_value"].get_extra_info("socket")
 
-    def interrupt(self) -> None:
+    def begin(self) -> int:
+        """A long-poll starts; returns the cut count to compare with when it ends."""
         with self._lock:
-            self.interrupted = True
-            self._shutdown()
+            self.active += 1
+            return self.cuts
 
-    def _shutdown(self) -> None:
-        if self._sock is not None:
-            with contextlib.suppress(OSError):
-                self._sock.shutdown(socket.SHUT_RDWR)
+    def end(self) -> None:
+        with self._lock:
+            self.active -= 1
+
+    def cut(self) -> bool:
+        """Interrupt the long-poll under way; False if there is none."""
+        with self._lock:
+            if not self.active:
+                return False
+            self.cuts += 1
+            if self._sock is not None:
+                with contextlib.suppress(OSError):
+                    self._sock.shutdown(socket.SHUT_RDWR)
+                self._sock = None
+            return True
 
 
 def _normalize_node(node: str, scheme: str) -> str:
@@ -207,7 +218,7 @@ class EtcdV2Backend:
         self._lock = threading.Lock()
         self._preferred = 0  # index of the last node that answered
         self._closed = False
-        self._waits: set[_Interrupter] = set()
+        self._watch = _WatchConnection()
         self._interrupt_pending = False  # an interrupt_waits() no wait was there to take
         self._client = self._make_client(keepalive=self._max_workers)
         self._watch_client: httpx.Client | None = None
@@ -284,10 +295,8 @@ class EtcdV2Backend:
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            waits = list(self._waits)
             pool, self._pool = self._pool, None
-        for interrupter in waits:
-            interrupter.interrupt()
+        self._watch.cut()
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
         self._client.close()
@@ -303,27 +312,25 @@ class EtcdV2Backend:
         when etcd ends the poll without an event, or when ``close()`` interrupts it.
         Raises ``EtcdIndexCleared`` when ``wait_index`` is older than etcd's history.
         """
-        interrupter = _Interrupter()
         with self._lock:
             if self._closed or self._interrupt_pending:
                 self._interrupt_pending = False
                 return None
-            self._waits.add(interrupter)
             if self._watch_client is None:
-                self._watch_client = self._make_client(keepalive=0)
+                self._watch_client = self._make_client(keepalive=1)
             client = self._watch_client
+            cuts = self._watch.begin()
         query = f"{quote(_clean_key(prefix))}?wait=true&recursive=true&waitIndex={wait_index}"
         timeouts = httpx.Timeout(self._timeout, read=timeout)
         try:
-            found = self._request(client, query, timeouts, interrupter.trace, long_poll=True)
+            found = self._request(client, query, timeouts, self._watch.trace, long_poll=True)
         except Exception:
-            if interrupter.interrupted:
+            if self._watch.cuts != cuts:
                 return None
             raise
         finally:
-            with self._lock:
-                self._waits.discard(interrupter)
-        if found is None or interrupter.interrupted:
+            self._watch.end()
+        if found is None or self._watch.cuts != cuts:
             return None
         node, response = found
         body = self._decode(node, response)
@@ -345,11 +352,8 @@ class EtcdV2Backend:
         The watcher uses it to start over with new keys without closing the backend.
         """
         with self._lock:
-            waits = list(self._waits)
-            if not waits:
+            if not self._watch.cut():
                 self._interrupt_pending = True
-        for interrupter in waits:
-            interrupter.interrupt()
 
     # -- internals --------------------------------------------------------------------
 

@@ -1,0 +1,191 @@
+"""Watch mode against a real etcd: change-to-file latency, connections, idle CPU, RSS.
+
+Starts a throw-away etcd (Debian's etcd-server) on free loopback ports, then for 1 and
+200 resources runs ``confpy -watch`` as a subprocess and measures:
+
+* latency from a PUT to the rendered file showing the new value (p50/p99), both from
+  the moment the PUT is sent and from the moment etcd acknowledges it;
+* established TCP connections from confpy to etcd;
+* CPU used by confpy while idle for 10 s (percent of one core);
+* confpy's peak RSS (VmHWM).
+
+Usage: python benchmarks/watch.py [--changes 200] [--idle 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import os
+import select
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from daemon_helpers import count_connections  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_etcd(work: Path) -> tuple[subprocess.Popen[bytes], str]:
+    binary = shutil.which("etcd") or "/usr/bin/etcd"
+    client, peer = free_port(), free_port()
+    url = f"http://127.0.0.1:{client}"
+    process = subprocess.Popen(
+        [binary, "--name=bench", f"--data-dir={work / 'etcd'}", f"--listen-client-urls={url}",
+         f"--advertise-client-urls={url}", f"--listen-peer-urls=http://127.0.0.1:{peer}",
+         f"--initial-advertise-peer-urls=http://127.0.0.1:{peer}",
+         f"--initial-cluster=bench=http://127.0.0.1:{peer}", "--enable-v2=true", "--log-level=warn"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return process, url
+        time.sleep(0.1)
+    raise SystemExit("etcd did not start")
+
+
+def write_confdir(confdir: Path, out: Path, count: int) -> None:
+    (confdir / "conf.d").mkdir(parents=True)
+    (confdir / "templates").mkdir()
+    (confdir / "templates" / "upstream.tmpl").write_text(
+        'upstream app {\n{{range gets "/*/*"}}    server {{.Value}};\n{{end}}}\n'
+    )
+    for i in range(count):
+        (confdir / "conf.d" / f"svc{i:03d}.toml").write_text(
+            f'[template]\nsrc = "upstream.tmpl"\ndest = "{out / f"svc{i:03d}.conf"}"\nkeys = ["/svc{i}-80"]\n'
+        )
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Inotify:
+    """Linux inotify on a directory: wakes when a file there is written or renamed in,
+    so the benchmark waits without burning the CPU confpy and etcd need."""
+
+    IN_CLOSE_WRITE, IN_MOVED_TO = 0x8, 0x80
+
+    def __init__(self, directory: Path) -> None:
+        self._libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = self._libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self.fd < 0 or self._libc.inotify_add_watch(self.fd, str(directory).encode(), self.IN_CLOSE_WRITE | self.IN_MOVED_TO) < 0:
+            raise OSError(ctypes.get_errno(), "inotify")
+
+    def wait(self, timeout: float) -> None:
+        select.select([self.fd], [], [], timeout)
+        with contextlib.suppress(BlockingIOError):
+            os.read(self.fd, 65536)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+def wait_for(path: Path, needle: str, watch: Inotify, timeout: float = 10.0) -> float:
+    """The moment ``path`` holds ``needle`` (checked after each write in its directory)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if needle in path.read_text():
+                return time.perf_counter()
+        except FileNotFoundError:
+            pass
+        watch.wait(min(0.05, max(0.0, deadline - time.monotonic())))
+    raise SystemExit(f"{path} never showed {needle}")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def run(count: int, url: str, changes: int, idle: float, work: Path) -> None:
+    confdir, out = work / f"confdir{count}", work / f"out{count}"
+    out.mkdir()
+    write_confdir(confdir, out, count)
+    client = httpx.Client(base_url=url)
+    for i in range(count):
+        client.put(f"/v2/keys/svc{i}-80/c0", data={"value": f"10.0.0.{i % 250}:80"})
+    confpy = subprocess.Popen(
+        [sys.executable, "-m", "confpy", "-watch", "-backend", "etcd", "-node", url, "-confdir", str(confdir),
+         "-log-level", "error"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    watch = Inotify(out)
+    try:
+        for i in range(count):
+            wait_for(out / f"svc{i:03d}.conf", "server", watch, timeout=60)
+        from_sent, from_acked = [], []
+        for n in range(changes):
+            i = n % count
+            value = f"10.9.{n // 250}.{n % 250}:{1000 + n}"
+            sent = time.perf_counter()
+            client.put(f"/v2/keys/svc{i}-80/c{n}", data={"value": value})
+            acked = time.perf_counter()
+            done = wait_for(out / f"svc{i:03d}.conf", value, watch)
+            from_sent.append((done - sent) * 1000)
+            from_acked.append(max(0.0, done - acked) * 1000)
+        port = int(url.rsplit(":", 1)[1])
+        connections = count_connections(confpy.pid, port)
+        before = cpu_seconds(confpy.pid)
+        time.sleep(idle)
+        idle_cpu = (cpu_seconds(confpy.pid) - before) / idle * 100
+        rss = peak_rss_mib(confpy.pid)
+    finally:
+        watch.close()
+        confpy.send_signal(signal.SIGTERM)
+        confpy.wait(timeout=10)
+        client.close()
+    print(f"{count} resource(s), {changes} changes:")
+    print(f"  change-to-file latency from PUT sent:  p50 {statistics.median(from_sent):.2f} ms, p99 {percentile(from_sent, 0.99):.2f} ms")
+    print(f"  change-to-file latency from PUT acked: p50 {statistics.median(from_acked):.2f} ms, p99 {percentile(from_acked, 0.99):.2f} ms")
+    print(f"  TCP connections to etcd: {connections}")
+    print(f"  CPU while idle for {idle:g}s: {idle_cpu:.2f}% of one core")
+    print(f"  peak RSS: {rss:.1f} MiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--changes", type=int, default=200)
+    parser.add_argument("--idle", type=float, default=10.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="confpy-watch-bench-") as tmp:
+        work = Path(tmp)
+        etcd, url = start_etcd(work)
+        try:
+            for count in (1, 200):
+                run(count, url, args.changes, args.idle, work)
+        finally:
+            os.killpg(etcd.pid, signal.SIGKILL)
+            etcd.wait()
+
+
+if __name__ == "__main__":
+    main()
