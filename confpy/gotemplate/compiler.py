@@ -112,7 +112,7 @@ _module_ids = itertools.count()
 def compile_trees(
     trees: Mapping[str, Tree],
     funcs: Mapping[str, Callable[..., Any]],
-    signatures: Mapping[str, FuncSignature],
+    signatures: dict[str, FuncSignature],
     missingkey: str,
     template_table: dict[str, Callable[..., None]],
 ) -> CompiledModule:
@@ -137,7 +137,7 @@ class _Generator:
     def __init__(
         self,
         funcs: Mapping[str, Callable[..., Any]],
-        signatures: Mapping[str, FuncSignature],
+        signatures: dict[str, FuncSignature],
         missingkey: str,
     ) -> None:
         self.funcs = funcs
@@ -541,7 +541,9 @@ class _Generator:
         else:
             self.emit_error("%q is not a defined function", name)
             return _Value("MISSING", maybe_nil=False)
-        sig = self.signatures.get(name) or signature_of(fn)
+        sig = self.signatures.get(name)
+        if sig is None:
+            sig = self.signatures[name] = signature_of(fn)
         return self.eval_call(dot, fn, sig, builtin, cmd, name, args, final)
 
     def eval_call(

@@ -12,12 +12,10 @@ value's kind; the ``_fmt_*`` functions each handle one family of verbs and retur
 
 from __future__ import annotations
 
-import math
-import struct
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from .strconv import is_print, quote_with
+from .strconv import can_backquote, format_float, is_print, quote_with
 from .values import MISSING, go_type_name, is_struct, struct_fields
 
 __all__ = ["format_value", "sprint", "sprintf", "sprintln"]
@@ -178,111 +176,6 @@ def _fmt_int(v: int, verb: str, f: _F, unsigned: bool = False) -> str:
 # --- floats and complex numbers ----------------------------------------------------------
 
 
-def _shortest_digits(x: float) -> tuple[str, int]:
-    """Shortest round-trip digits of x > 0 and the decimal point position (0.DIGITS * 10^dp).
-
-    Python's repr and Go's Ryu both pick the shortest digits that read back as x.
-    """
-    mant, _, exp = repr(x).partition("e")
-    whole, _, frac = mant.partition(".")
-    digits = whole + frac
-    dp = len(whole) + (int(exp) if exp else 0)
-    stripped = digits.lstrip("0")
-    dp -= len(digits) - len(stripped)
-    return stripped.rstrip("0"), dp
-
-
-def _exp_form(digits: str, dp: int, prec: int, e: str) -> str:
-    """strconv's %e layout of a digit string: d.ddd e±dd."""
-    s = digits[:1] or "0"
-    if prec > 0:
-        s += "." + digits[1 : prec + 1].ljust(prec, "0")
-    exp = dp - 1 if digits else 0
-    return f"{s}{e}{'-' if exp < 0 else '+'}{abs(exp):02d}"
-
-
-def _fixed_form(digits: str, dp: int, prec: int) -> str:
-    """strconv's %f layout of a digit string."""
-    s = digits[:dp].ljust(dp, "0") if dp > 0 else "0"
-    if prec > 0:
-        frac = ("0" * -dp + digits) if dp < 0 else digits[dp:]
-        s += "." + frac[:prec].ljust(prec, "0")
-    return s
-
-
-def _float_bits(x: float) -> tuple[bool, int, int]:
-    """Sign, mantissa with the implicit bit, and unbiased exponent, as strconv sees them."""
-    bits = struct.unpack("<Q", struct.pack("<d", x))[0]
-    exp = (bits >> 52) & 0x7FF
-    mant = bits & ((1 << 52) - 1)
-    if exp == 0:
-        exp = 1  # subnormal
-    else:
-        mant |= 1 << 52
-    return bits >> 63 == 1, mant, exp - 1023
-
-
-def _hex_float(x: float, prec: int, verb: str) -> str:
-    """%x/%X of a float: -0x1.8p+01, rounding half to even at the requested hex digits."""
-    neg, mant, exp = _float_bits(x)
-    if mant == 0:
-        exp = 0
-    mant <<= 8  # leading 1 at bit 60
-    while mant and not mant & (1 << 60):
-        mant <<= 1
-        exp -= 1
-    if 0 <= prec < 15:
-        shift = prec * 4
-        extra = (mant << shift) & ((1 << 60) - 1)
-        mant >>= 60 - shift
-        if extra | (mant & 1) > 1 << 59:
-            mant += 1
-        mant <<= 60 - shift
-        if mant & (1 << 61):
-            mant >>= 1
-            exp += 1
-    hexdigits = "0123456789ABCDEF" if verb == "X" else "0123456789abcdef"
-    s = ("-0" if neg else "0") + verb + str((mant >> 60) & 1)
-    mant = (mant << 4) & _MASK64
-    frac = ""
-    for _ in range(prec if prec >= 0 else 15):  # shortest: until no bits are left
-        if prec < 0 and not mant:
-            break
-        frac += hexdigits[(mant >> 60) & 15]
-        mant = (mant << 4) & _MASK64
-    if frac:
-        s += "." + frac
-    p = "P" if verb == "X" else "p"
-    return f"{s}{p}{'-' if exp < 0 else '+'}{abs(exp):02d}"
-
-
-def _ftoa(x: float, verb: str, prec: int) -> str:
-    """strconv.FormatFloat(x, verb, prec, 64); prec -1 means shortest."""
-    if x != x:
-        return "NaN"
-    if x in (math.inf, -math.inf):
-        return "+Inf" if x > 0 else "-Inf"
-    if verb == "b":
-        neg, mant, exp = _float_bits(x)
-        return f"{'-' if neg else ''}{mant}p{exp - 52:+d}"
-    if verb == "x" or verb == "X":
-        return _hex_float(x, prec, verb)
-    if prec >= 0:
-        # Python's fixed-precision formatting rounds the exact binary value half-to-even,
-        # and its e/f/g layouts match strconv's (2-digit exponents, g trims zeros).
-        return format(x, f".{prec}{verb}")
-    sign = "-" if math.copysign(1.0, x) < 0 else ""
-    digits, dp = _shortest_digits(abs(x)) if x else ("", 0)
-    if verb == "e" or verb == "E":
-        return sign + _exp_form(digits, dp, max(len(digits) - 1, 0), verb)
-    if verb == "f":
-        return sign + _fixed_form(digits, dp, max(len(digits) - dp, 0))
-    # Shortest %g switches to %e below 1e-4 and from 1e+06 on (an exponent of 6 or more).
-    if dp - 1 < -4 or dp - 1 >= 6:
-        return sign + _exp_form(digits, dp, len(digits) - 1, "e" if verb == "g" else "E")
-    return sign + _fixed_form(digits, dp, max(len(digits) - dp, 0))
-
-
 def _sharpen(num: str, verb: str, prec: int) -> str:
     """The # flag on floats: keep a decimal point and (for %g/%x) the trailing zeros."""
     digits = (6 if prec < 0 else prec) if verb in "gGx" else 0
@@ -313,7 +206,7 @@ def _fmt_float(x: float, verb: str, prec: int, f: _F) -> str:
     """Go's fmt.fmtFloat: signs, # handling and zero padding around strconv's text."""
     if f.prec >= 0:
         prec = f.prec
-    num = _ftoa(x, verb, prec)
+    num = format_float(x, verb, prec)
     if num[0] != "-" and num[0] != "+":
         num = "+" + num
     if f.space and num[0] == "+" and not f.plus:
@@ -338,7 +231,7 @@ def _float_v(x: float) -> str:
     ax = abs(x)
     if "e" not in r and (1e-4 <= ax < 1e6 or x == 0):
         return r[:-2] if r.endswith(".0") else r
-    return _ftoa(x, "g", -1)  # "+Inf" keeps its sign under %v, as in Go
+    return format_float(x, "g", -1)  # "+Inf" keeps its sign under %v, as in Go
 
 
 def _fmt_float_verb(x: float, verb: str, f: _F) -> str:
@@ -366,18 +259,11 @@ def _fmt_complex(c: complex, verb: str, f: _F) -> str:
 
 # --- strings and bytes -------------------------------------------------------------------
 
-def _can_backquote(s: str) -> bool:
-    """strconv.CanBackquote: no control characters but tab, no backquote, no BOM."""
-    return not any(
-        (ch < " " and ch != "\t") or ch in "`\x7f\ufeff" or "\ud800" <= ch <= "\udfff" for ch in s
-    )
-
-
 def _fmt_q(s: str, f: _F) -> str:
     """%q of a string: Go-quoted, ASCII-only with +, backquoted with # when possible."""
     if f.prec >= 0:
         s = s[: f.prec]
-    if f.sharp and _can_backquote(s):
+    if f.sharp and can_backquote(s):
         return _pad("`" + s + "`", f)
     return _pad(quote_with(s, '"', f.plus), f)
 
@@ -494,7 +380,8 @@ def _sort_key(k: Any) -> tuple[Any, ...]:
     return (go_type_name(k), k)
 
 
-def _sorted_items(d: dict[Any, Any]) -> list[tuple[Any, Any]]:
+def sorted_items(d: dict[Any, Any]) -> list[tuple[Any, Any]]:
+    """A map's entries in Go's order (internal/fmtsort), for printing and for range."""
     if all(type(k) is str for k in d):
         return sorted(d.items(), key=lambda kv: kv[0])
     try:
@@ -545,7 +432,7 @@ def _print_value(v: Any, verb: str, f: _F, depth: int, methods: bool) -> str:
     if isinstance(v, dict):
         inner = (", " if f.sharp_v else " ").join(
             _print_value(k, verb, f, depth, methods) + ":" + _print_value(e, verb, f, depth, methods)
-            for k, e in _sorted_items(v)
+            for k, e in sorted_items(v)
         )
         return (go_type_name(v) + "{" + inner + "}") if f.sharp_v else "map[" + inner + "]"
     if isinstance(v, (list, tuple)):

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .errors import TemplateExecError
-from .gofmt import format_value, sprintf
+from .gofmt import format_value, sorted_items, sprintf
 from .gotypes import FuncSignature, GoType, go_type_of_annotation, signature_of
 from .nodes import BoolNode, DotNode, NilNode, Node, NumberNode, StringNode, Tree
 from .strconv import quote
@@ -364,23 +364,6 @@ def range_items(value: Any, site: Site) -> Iterable[tuple[Any, Any]] | None:
     if isinstance(value, (bytes, bytearray)):
         return enumerate(value) if value else None
     raise site.error("range can't iterate over %v", value)
-
-
-def sorted_items(mapping: dict[Any, Any]) -> list[tuple[Any, Any]]:
-    """Map entries in Go's order (internal/fmtsort): by key, numbers numerically."""
-    try:
-        return sorted(mapping.items(), key=_go_key)
-    except TypeError:  # mixed key types: group by type name, as a stable order
-        return sorted(mapping.items(), key=lambda kv: (go_type_name(kv[0]), repr(kv[0])))
-
-
-def _go_key(item: tuple[Any, Any]) -> Any:
-    key = item[0]
-    if isinstance(key, float) and key != key:  # NaN sorts first
-        return (0, 0.0)
-    if isinstance(key, (int, float)):
-        return (1, key)
-    return key
 
 
 EXPORTED = {

@@ -9,7 +9,7 @@ from typing import Any
 from .builtins import BUILTINS
 from .compiler import CompiledModule, LineInfo, compile_trees
 from .errors import TemplateError, TemplateExecError, TemplateSyntaxError
-from .gotypes import FuncSignature, signature_of
+from .gotypes import FuncSignature
 from .nodes import Tree, is_empty_tree
 from .parser import parse
 from .runtime import go_error_text
@@ -77,7 +77,7 @@ class Template:
             if not callable(fn):
                 raise ValueError(f"value for {name} not a function")
             self.funcs[name] = fn
-            self._signatures[name] = signature_of(fn)
+            self._signatures.pop(name, None)  # read from the annotations when first called
         return self
 
     def parse(self, text: str | bytes) -> Template:
