@@ -8,6 +8,7 @@ print the usage (exit 0).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,15 +33,66 @@ def parse_go_bool(text: str) -> bool:
     raise ValueError(text)
 
 
+_GO_INT = re.compile(r"[+-]?(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9_]+)")
+
+
+class OutOfRange(ValueError):
+    """strconv's range error: the number does not fit."""
+
+
 def parse_go_int(text: str) -> int:
     """strconv.ParseInt(text, 0, 64): the prefix picks the base."""
+    if not _GO_INT.fullmatch(text):  # int() would also take spaces and non-ASCII digits
+        raise ValueError(text)
     body = text.lstrip("+-")
     if body[:1] == "0" and len(body) > 1 and body[1] not in "xXoObB":
         text = text.replace("0", "0o", 1)  # Go reads a leading 0 as octal
     value = int(text, 0)
     if not -(1 << 63) <= value < 1 << 63:
-        raise ValueError(text)
+        raise OutOfRange(text)
     return value
+
+
+def _quote(text: str) -> str:
+    """Go's %q, for values in error messages."""
+    from .gotemplate.strconv import quote  # only on this error path: keeps start-up light
+
+    return quote(text)
+
+
+def _format_default(flag: Flag) -> str:
+    """The default as Go's PrintDefaults shows it (%q for strings, Value.String() else)."""
+    if flag.kind == "string":
+        return _quote(str(flag.default))
+    if flag.kind == "bool":
+        return "true" if flag.default else "false"
+    if flag.kind == "duration" and isinstance(flag.default, (int, float)):
+        return format_go_duration(flag.default)
+    return str(flag.default)
+
+
+def format_go_duration(seconds: float) -> str:
+    """time.Duration(seconds).String(): ``3s``, ``1m30s``, ``500ms``, ``1h0m0s``, ``0s``."""
+    ns = round(seconds * 1e9)
+    sign, ns = ("-" if ns < 0 else ""), abs(ns)
+
+    def fraction(value: int, unit: int) -> str:
+        whole, rest = divmod(value, unit)
+        digits = len(str(unit)) - 1
+        return f"{whole}.{rest:0{digits}d}".rstrip("0") if rest else str(whole)
+
+    if ns == 0:
+        return "0s"
+    if ns < 1_000:
+        return f"{sign}{ns}ns"
+    if ns < 1_000_000:
+        return f"{sign}{fraction(ns, 1_000)}µs"
+    if ns < 1_000_000_000:
+        return f"{sign}{fraction(ns, 1_000_000)}ms"
+    hours, ns = divmod(ns, 3_600_000_000_000)
+    minutes, ns = divmod(ns, 60_000_000_000)
+    text = f"{hours}h{minutes}m" if hours else (f"{minutes}m" if minutes else "")
+    return f"{sign}{text}{fraction(ns, 1_000_000_000)}s"
 
 
 @dataclass(frozen=True)
@@ -89,7 +141,7 @@ class FlagSet:
                     try:
                         given[name] = parse_go_bool(value)
                     except ValueError:
-                        raise FlagError(f'invalid boolean value "{value}" for -{name}: parse error') from None
+                        raise FlagError(f"invalid boolean value {_quote(value)} for -{name}: parse error") from None
                 else:
                     given[name] = True
                 continue
@@ -106,8 +158,10 @@ class FlagSet:
         converter = flag.parse or (parse_go_int if flag.kind == "int" else str)
         try:
             return converter(value)
+        except OutOfRange:
+            raise FlagError(f"invalid value {_quote(value)} for flag -{flag.name}: value out of range") from None
         except ValueError:
-            raise FlagError(f'invalid value "{value}" for flag -{flag.name}: parse error') from None
+            raise FlagError(f"invalid value {_quote(value)} for flag -{flag.name}: parse error") from None
 
     def usage(self) -> str:
         """Go's PrintDefaults layout, headed ``Usage of <program>:``."""
@@ -118,7 +172,6 @@ class FlagSet:
             head = f"  -{name}" + (f" {type_name}" if type_name else "")
             text = flag.usage
             if flag.default not in (None, "", False, 0, ()):
-                shown = f'"{flag.default}"' if flag.kind == "string" else str(flag.default)
-                text += f" (default {shown})"
+                text += f" (default {_format_default(flag)})"
             lines.append(head + "\n    \t" + text.replace("\n", "\n    \t"))
         return "\n".join(lines) + "\n"

@@ -18,7 +18,7 @@ from .plan import FetchPlan, resource_view
 from .render import Renderer
 from .resources import ConfdirMissing, TemplateResource, load_resources
 from .settings import Settings
-from .sync import SyncOptions, reload, sync
+from .sync import SyncOptions, reload, sync, sync_directories
 
 __all__ = ["Cycle", "CycleResult", "backend_settings", "load_or_report", "run_onetime"]
 
@@ -68,33 +68,39 @@ class Cycle:
                 fetch_error = exc
         result.snapshot = snapshot
         sorted_keys = sorted(snapshot.values) if snapshot is not None else []
+        # One resource at a time, to the end, as confd: a template may look at a file an
+        # earlier resource just wrote, and two resources may share a dest.
         to_reload: list[TemplateResource] = []
         for resource in resources:
             if should_stop():
                 break
             try:
-                committed = self._process(resource, snapshot, sorted_keys, fetch_error, result)
+                committed = self._process(resource, snapshot, sorted_keys, fetch_error)
             except ConfpyError as exc:
                 log.error("%s", exc)
                 result.errors.append((resource, exc))
                 continue
-            wants_reload = committed or resource.path in force_reload
-            if not wants_reload:
+            if committed:
+                result.updated.append(resource)
+            if not (committed or resource.path in force_reload):
                 continue
             if batch_reloads:
                 to_reload.append(resource)
             else:
-                self._reload([resource], result)
+                self._reload([resource], result, {id(resource)} if committed else set())
+        sync_directories(r.dest for r in result.updated)
         if to_reload:
             by_command: dict[str, list[TemplateResource]] = {}
             for resource in to_reload:
                 by_command.setdefault(resource.reload_cmd, []).append(resource)
+            updated = {id(r) for r in result.updated}
             for group in by_command.values():
-                self._reload(group, result)
+                self._reload(group, result, updated)
         return result
 
-    def _reload(self, group: list[TemplateResource], result: CycleResult) -> None:
-        """Run the reload_cmd the resources of ``group`` share, once."""
+    def _reload(self, group: list[TemplateResource], result: CycleResult, updated: set[int]) -> None:
+        """Run the reload_cmd the resources of ``group`` share, once; then say which of
+        them (``updated``, by id) have been updated."""
         first = group[0]
         if first.reload_cmd and not self.options.sync_only and not self.options.noop:
             try:
@@ -106,7 +112,7 @@ class Cycle:
                     result.reload_failed.append(resource)
                 return
         for resource in group:
-            if resource in result.updated:
+            if id(resource) in updated:
                 log.info("Target config %s has been updated", resource.dest)
 
     def _process(
@@ -115,23 +121,17 @@ class Cycle:
         snapshot: Snapshot | None,
         sorted_keys: list[str],
         fetch_error: BackendError | None,
-        result: CycleResult,
     ) -> bool:
-        """Render and sync one resource; True if its dest was replaced."""
+        """Render one resource from its view of the snapshot and sync it; True if committed."""
         if resource.problem is not None:
             raise ConfigError(resource.problem)
         log.debug("Key prefix set to %s", resource.prefix)
         if fetch_error is not None and resource.keys:
             raise fetch_error
-        assert snapshot is not None or not resource.keys
         store = resource_view(snapshot or Snapshot({}), sorted_keys, resource, self.backend)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("Got the following map from store: %s", _go_map(store.items()))
-        content = self.renderer.render(resource, store)
-        outcome = sync(resource, content, self.options)
-        if outcome.committed:
-            result.updated.append(resource)
-        return outcome.committed
+        return sync(resource, self.renderer.render(resource, store), self.options).committed
 
 
 def _go_map(items: Sequence[tuple[str, str]]) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .settings import Settings
+from .settings import Settings, toml_error_text
 from .store import go_path_base, go_path_clean
 
 __all__ = ["ConfdirMissing", "TemplateResource", "find_resource_files", "load_resources", "parse_mode"]
@@ -31,7 +31,7 @@ class ConfdirMissing(ConfigError):
     """The confdir does not exist: confd warns and renders nothing (exit 0)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: one record per conf.d file
 class TemplateResource:
     path: Path  # the conf.d file it came from
     src: Path  # the template file
@@ -65,6 +65,7 @@ _FIELDS: dict[str, tuple[str, type]] = {
     "group": ("group", str),
 }
 _TYPE_NAMES = {str: "a string", int: "an integer", list: "an array of strings"}
+_MODE_HINT = ' (write it as a string, e.g. mode = "0644")'
 
 
 def find_resource_files(conf_d: Path) -> list[Path]:
@@ -158,7 +159,13 @@ def _parse_toml(path: Path, text: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"Cannot process template resource {path} - {exc}") from None
+        message = toml_error_text(exc, text)
+        # `mode = 0644` is not TOML (a leading zero): say what to write instead.
+        at = re.search(r"\(at line (\d+), column \d+\)$", message)
+        line = text.split("\n")[int(at.group(1)) - 1] if at else ""
+        if at and re.match(r"""[ \t]*(["']?)mode\1[ \t]*=[ \t]*[+-]?[0-9]""", line, re.I):
+            message = f"line {at.group(1)}: field mode must be a string, not an integer{_MODE_HINT}"
+        raise ConfigError(f"Cannot process template resource {path} - {message}") from None
 
 
 def _find_key(table: dict[str, Any], name: str) -> str | None:
@@ -181,7 +188,7 @@ def _read_fields(path: Path, text: str, table: Any) -> dict[str, Any]:
         if expected is list:
             ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
         if not ok:
-            hint = ' (write it as a string, e.g. mode = "0644")' if name == "mode" else ""
+            hint = _MODE_HINT if name == "mode" else ""
             raise ConfigError(
                 f"Cannot process template resource {path} - {_where(text, key)}"
                 f"field {key} must be {_TYPE_NAMES[expected]}, not {_toml_type(value)}{hint}"
@@ -208,7 +215,7 @@ def _toml_type(value: Any) -> str:
 
 def _where(text: str, key: str) -> str:
     """``line N: `` for the line where ``key`` is set, or "" when it is not written."""
-    pattern = re.compile(rf"""^\s*(["']?){re.escape(key)}\1\s*=|^\s*\[\s*{re.escape(key)}\s*\]""", re.I | re.M)
+    pattern = re.compile(rf"""^[ \t]*(["']?){re.escape(key)}\1[ \t]*=|^[ \t]*\[[ \t]*{re.escape(key)}[ \t]*\]""", re.I | re.M)
     match = pattern.search(text)
     if match is None:
         return ""

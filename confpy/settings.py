@@ -9,6 +9,7 @@ file win, against its own documentation).
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import sys
@@ -20,7 +21,7 @@ from typing import Any
 from .errors import ConfigError
 from .goflag import Flag, FlagSet
 
-__all__ = ["DEFAULT_CONFIG_FILE", "Settings", "build_flagset", "load_settings", "parse_duration"]
+__all__ = ["DEFAULT_CONFIG_FILE", "Settings", "build_flagset", "load_settings", "parse_duration", "toml_error_text"]
 
 DEFAULT_CONFIG_FILE = "/etc/confd/confd.toml"
 
@@ -76,6 +77,7 @@ class Settings:
         return Path(self.confdir) / "templates"
 
 
+_SECONDS = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -83,29 +85,26 @@ _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, 
 def parse_duration(text: str) -> float:
     """A Go duration (``100ms``, ``1m30s``) or plain seconds (``3``, ``0.5``) in seconds."""
     text = text.strip()
-    try:
-        value = float(text)
-    except ValueError:
-        pass
+    if _SECONDS.fullmatch(text):  # not float(): that takes "nan", "inf", "1e3", "1_0"
+        total = float(text)
     else:
-        if value < 0:
+        pos, total = 0, 0.0
+        for match in _DURATION.finditer(text):
+            if match.start() != pos:
+                raise ValueError(text)
+            total += float(match.group(1)) * _UNITS[match.group(2)]
+            pos = match.end()
+        if pos != len(text) or not text:
             raise ValueError(text)
-        return value
-    pos, total = 0, 0.0
-    for match in _DURATION.finditer(text):
-        if match.start() != pos:
-            raise ValueError(text)
-        total += float(match.group(1)) * _UNITS[match.group(2)]
-        pos = match.end()
-    if pos != len(text) or not text:
+    if not math.isfinite(total):
         raise ValueError(text)
     return total
 
 
 def _parse_debounce(text: str) -> tuple[float, float]:
-    low, _, high = text.partition(":")
+    low, colon, high = text.partition(":")
     minimum = parse_duration(low)
-    maximum = parse_duration(high) if high else max(minimum * 4, minimum)
+    maximum = parse_duration(high) if colon else max(minimum * 4, minimum)
     if maximum < minimum:
         raise ValueError(text)
     return minimum, maximum
@@ -151,7 +150,7 @@ _FLAGS: tuple[tuple[str, str, str, str], ...] = (
     # confpy's own flags
     ("backend-timeout", "backend_timeout", "duration", "bound on connecting to the backend and on each answer (e.g. 3s)"),
     ("debounce", "debounce", "string", "watch mode: wait MIN of quiet after a change, at most MAX (MIN[:MAX], e.g. 100ms:2s)"),
-    ("watch-confdir", "watch_confdir", "bool", "watch mode: pick up edits to conf.d and templates (default true)"),
+    ("watch-confdir", "watch_confdir", "bool", "watch mode: pick up edits to conf.d and templates"),
 )
 
 FLAG_FIELDS = {name: attr for name, attr, _, _ in _FLAGS}
@@ -219,14 +218,24 @@ def _load_toml(path: Path) -> dict[str, Any]:
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        text = path.read_bytes().decode("utf-8")
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"cannot load config file {path}: {exc}") from None
+        raise ConfigError(f"cannot load config file {path}: {toml_error_text(exc, text)}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"cannot load config file {path}: not UTF-8 ({exc.reason})") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+
+
+def toml_error_text(exc: Exception, text: str) -> str:
+    """tomllib's message, with a line and column also where it says "at end of document"."""
+    message = str(exc)
+    if message.endswith("(at end of document)"):
+        lines = text.split("\n")
+        where = f"(at line {len(lines)}, column {len(lines[-1]) + 1})"
+        message = message[: -len("(at end of document)")] + where
+    return message
 
 
 def _settings_from_toml(path: Path, document: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import difflib
 import errno
-import hashlib
 import logging
 import os
 import secrets
 import stat
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .commands import CommandFailed, run_command
@@ -24,7 +24,17 @@ from .errors import CheckFailed, ReloadFailed, SyncError
 from .gotemplate import Template, TemplateError
 from .resources import TemplateResource
 
-__all__ = ["SyncOptions", "SyncOutcome", "reload", "sync"]
+__all__ = [
+    "Staged",
+    "SyncOptions",
+    "SyncOutcome",
+    "commit",
+    "discard",
+    "reload",
+    "stage",
+    "sync",
+    "sync_directories",
+]
 
 log = logging.getLogger("confpy.sync")
 
@@ -44,43 +54,116 @@ class SyncOutcome:
     committed: bool  # the dest was replaced
 
 
-def sync(resource: TemplateResource, content: bytes, options: SyncOptions) -> SyncOutcome:
-    """Stage ``content`` for the resource's dest, and replace the dest if it differs.
+@dataclass
+class Staged:
+    """Rendered content waiting beside its dest, compared with it, not committed yet."""
 
-    Runs check_cmd (not reload_cmd: see ``reload``). Raises SyncError or CheckFailed.
+    resource: TemplateResource
+    path: str  # the stage file
+    content: bytes
+    mode: int
+    uid: int
+    gid: int
+    changed: bool
+    differences: list[str] = field(default_factory=list)  # confd's INFO lines, logged at commit
+    renamed: bool = False
+
+
+def stage(resource: TemplateResource, content: bytes, options: SyncOptions) -> Staged:
+    """Write the stage file beside the dest, with the final owner and mode, and compare.
+
+    The differences are kept, to be logged by ``commit`` in confd's order. The caller
+    must ``discard`` the result. Raises SyncError.
     """
     dest = resource.dest
     mode = resource.mode if resource.mode is not None else _existing_mode(dest)
     uid = resource.uid if resource.uid is not None else os.geteuid()
     gid = resource.gid if resource.gid is not None else os.getegid()
-    stage = _create_stage_file(dest, content)
-    renamed = False
+    path, fd = _create_stage_file(dest, content)
     try:
-        _set_owner_and_mode(stage, mode, uid, gid)
-        if options.keep_stage_file:
-            log.info("Keeping staged file: %s", stage)
-        log.debug("Comparing candidate config to %s", dest)
-        changed = _is_config_changed(stage, dest, content)
-        if options.noop:
-            log.warning("Noop mode enabled. %s will not be modified", dest)
-            if changed and log.isEnabledFor(logging.DEBUG):
-                log.debug("%s", _unified_diff(dest, content))
-            return SyncOutcome(changed=changed, committed=False)
-        if not changed:
-            log.debug("Target config %s in sync", dest)
-            return SyncOutcome(changed=False, committed=False)
-        log.info("Target config %s out of sync", dest)
-        if not options.sync_only and resource.check_cmd:
-            _check(resource.check_cmd, stage)
-        log.debug("Overwriting target config %s", dest)
-        renamed = _replace(stage, dest, content, mode, uid, gid)
-        return SyncOutcome(changed=True, committed=True)
+        _set_owner_and_mode(fd, path, mode, uid, gid)
+        differences: list[str] = []
+        changed = _is_config_changed(fd, dest, content, differences)
+    except BaseException:
+        os.close(fd)
+        os.unlink(path)
+        raise
+    os.close(fd)
+    return Staged(resource, path, content, mode, uid, gid, changed, differences)
+
+
+def _datasync(path: str) -> None:
+    """On disk before it can replace the dest: a crash then never leaves an empty file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            os.fdatasync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise SyncError(f"cannot write stage file {path}: {exc.strerror}") from None
+
+
+def commit(staged: Staged, options: SyncOptions) -> SyncOutcome:
+    """Replace the dest with the stage file if it differs, running check_cmd first.
+
+    Not reload_cmd: see ``reload``. Raises SyncError or CheckFailed.
+    """
+    dest = staged.resource.dest
+    if options.keep_stage_file:
+        log.info("Keeping staged file: %s", staged.path)
+    log.debug("Comparing candidate config to %s", dest)
+    for line in staged.differences:
+        log.info("%s", line)
+    if options.noop:
+        log.warning("Noop mode enabled. %s will not be modified", dest)
+        if staged.changed and log.isEnabledFor(logging.DEBUG):
+            log.debug("%s", _unified_diff(dest, staged.content))
+        return SyncOutcome(changed=staged.changed, committed=False)
+    if not staged.changed:
+        log.debug("Target config %s in sync", dest)
+        return SyncOutcome(changed=False, committed=False)
+    log.info("Target config %s out of sync", dest)
+    if not options.sync_only and staged.resource.check_cmd:
+        _check(staged.resource.check_cmd, staged.path)
+    _datasync(staged.path)
+    log.debug("Overwriting target config %s", dest)
+    staged.renamed = _replace(staged.path, dest, staged.content, staged.mode, staged.uid, staged.gid)
+    return SyncOutcome(changed=True, committed=True)
+
+
+def discard(staged: Staged, options: SyncOptions) -> None:
+    """Remove the stage file, unless it was renamed into place or is to be kept."""
+    if staged.renamed or options.keep_stage_file:
+        return
+    try:
+        os.unlink(staged.path)
+    except FileNotFoundError:
+        pass
+
+
+def sync(resource: TemplateResource, content: bytes, options: SyncOptions) -> SyncOutcome:
+    """Stage, check and commit one resource's content (``reload`` is separate)."""
+    staged = stage(resource, content, options)
+    try:
+        return commit(staged, options)
     finally:
-        if not renamed and not options.keep_stage_file:
-            try:
-                os.unlink(stage)
-            except FileNotFoundError:
-                pass
+        discard(staged, options)
+
+
+def sync_directories(dests: Iterable[str]) -> None:
+    """fsync the directories of replaced dests, once each, so the renames are durable."""
+    for directory in sorted({os.path.dirname(dest) or "." for dest in dests}):
+        try:
+            fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            continue
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
 
 def reload(resource: TemplateResource) -> None:
@@ -99,13 +182,14 @@ def _existing_mode(dest: str) -> int:
         return DEFAULT_MODE
 
 
-def _create_stage_file(dest: str, content: bytes) -> str:
+def _create_stage_file(dest: str, content: bytes) -> tuple[str, int]:
+    """``.<base><digits>`` beside dest, created 0600, holding content: (path, open fd)."""
     directory = os.path.dirname(dest) or "."
     base = os.path.basename(dest)
     for _ in range(100):
         path = os.path.join(directory, f".{base}{secrets.randbelow(10**10)}")
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         except FileExistsError:
             continue
         except FileNotFoundError:
@@ -114,13 +198,11 @@ def _create_stage_file(dest: str, content: bytes) -> str:
             raise SyncError(f"cannot stage {dest}: {exc.strerror} ({directory})") from None
         try:
             _write_all(fd, content)
-            os.fsync(fd)
         except OSError as exc:
             os.close(fd)
             os.unlink(path)
             raise SyncError(f"cannot write stage file {path}: {exc.strerror}") from None
-        os.close(fd)
-        return path
+        return path, fd
     raise SyncError(f"cannot stage {dest}: no free stage file name in {directory}")
 
 
@@ -131,21 +213,22 @@ def _write_all(fd: int, content: bytes) -> None:
         view = view[written:]
 
 
-def _set_owner_and_mode(path: str, mode: int, uid: int, gid: int) -> None:
-    st = os.stat(path)
+def _set_owner_and_mode(fd: int, path: str, mode: int, uid: int, gid: int) -> None:
+    st = os.fstat(fd)
     if (st.st_uid, st.st_gid) != (uid, gid):
         try:
-            os.chown(path, uid, gid)
+            os.fchown(fd, uid, gid)
         except OSError as exc:
             raise SyncError(f"cannot give {path} owner {uid}:{gid}: {exc.strerror}") from None
     try:
-        os.chmod(path, mode)
+        os.fchmod(fd, mode)
     except OSError as exc:
         raise SyncError(f"cannot set mode {mode:04o} on {path}: {exc.strerror}") from None
 
 
-def _is_config_changed(stage: str, dest: str, content: bytes) -> bool:
-    """confd's IsConfigChanged: owner, mode and md5 of the content, each logged."""
+def _is_config_changed(stage_fd: int, dest: str, content: bytes, differences: list[str]) -> bool:
+    """confd's IsConfigChanged: owner, mode and md5 of the content; each difference is
+    appended to ``differences`` in confd's words."""
     try:
         dest_stat = os.stat(dest)
     except FileNotFoundError:
@@ -153,17 +236,15 @@ def _is_config_changed(stage: str, dest: str, content: bytes) -> bool:
     except OSError as exc:
         log.error("cannot stat %s: %s", dest, exc.strerror)
         return True
-    stage_stat = os.stat(stage)
-    changed = False
+    stage_stat = os.fstat(stage_fd)
     if dest_stat.st_uid != stage_stat.st_uid:
-        log.info("%s has UID %d should be %d", dest, dest_stat.st_uid, stage_stat.st_uid)
-        changed = True
+        differences.append(f"{dest} has UID {dest_stat.st_uid} should be {stage_stat.st_uid}")
     if dest_stat.st_gid != stage_stat.st_gid:
-        log.info("%s has GID %d should be %d", dest, dest_stat.st_gid, stage_stat.st_gid)
-        changed = True
+        differences.append(f"{dest} has GID {dest_stat.st_gid} should be {stage_stat.st_gid}")
     if dest_stat.st_mode != stage_stat.st_mode:
-        log.info("%s has mode %s should be %s", dest, stat.filemode(dest_stat.st_mode), stat.filemode(stage_stat.st_mode))
-        changed = True
+        differences.append(
+            f"{dest} has mode {_go_filemode(dest_stat.st_mode)} should be {_go_filemode(stage_stat.st_mode)}"
+        )
     try:
         with open(dest, "rb") as handle:
             current = handle.read()
@@ -171,12 +252,35 @@ def _is_config_changed(stage: str, dest: str, content: bytes) -> bool:
         log.error("cannot read %s: %s", dest, exc.strerror)
         return True
     if current != content:
-        log.info("%s has md5sum %s should be %s", dest, _md5(current), _md5(content))
-        changed = True
-    return changed
+        differences.append(f"{dest} has md5sum {_md5(current)} should be {_md5(content)}")
+    return bool(differences)
+
+
+def _go_filemode(st_mode: int) -> str:
+    """Go's os.FileMode String() of a stat mode: ``-rw-r--r--``, ``urwxr-xr-x``, ``drwxr-xr-x``."""
+    kind = stat.S_IFMT(st_mode)
+    letters = "".join(
+        letter
+        for letter, present in (
+            ("d", kind == stat.S_IFDIR),
+            ("L", kind == stat.S_IFLNK),
+            ("D", kind in (stat.S_IFBLK, stat.S_IFCHR)),
+            ("p", kind == stat.S_IFIFO),
+            ("S", kind == stat.S_IFSOCK),
+            ("u", bool(st_mode & stat.S_ISUID)),
+            ("g", bool(st_mode & stat.S_ISGID)),
+            ("c", kind == stat.S_IFCHR),
+            ("t", bool(st_mode & stat.S_ISVTX)),
+        )
+        if present
+    )
+    perms = "".join(c if st_mode & (1 << (8 - i)) else "-" for i, c in enumerate("rwxrwxrwx"))
+    return (letters or "-") + perms
 
 
 def _md5(data: bytes) -> str:
+    import hashlib  # only when a difference is logged
+
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
@@ -225,22 +329,7 @@ def _replace(stage: str, dest: str, content: bytes, mode: int, uid: int, gid: in
         except OSError as err:
             raise SyncError(f"cannot write {dest} in place: {err.strerror}") from None
         return False
-    _fsync_directory(os.path.dirname(dest) or ".")
     return True
-
-
-def _fsync_directory(directory: str) -> None:
-    """Make the rename durable: a crash right after must not bring the old file back."""
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def stage_files(dest: str) -> list[Path]:

@@ -189,6 +189,18 @@ class EtcdCluster:
         for i in range(self.size):
             self.kill(i)
 
-    def put(self, key: str, value: str, member: int) -> None:
-        answer = httpx.put(f"http://{self.endpoint(member)}/v2/keys{key}", data={"value": value}, timeout=10)
-        answer.raise_for_status()
+    def put(self, key: str, value: str, member: int, timeout: float = 15.0) -> None:
+        """Write through ``member``; retried while the cluster elects a new leader (5xx)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                answer = httpx.put(f"http://{self.endpoint(member)}/v2/keys{key}", data={"value": value}, timeout=5)
+                if answer.status_code < 500:
+                    answer.raise_for_status()
+                    return
+                problem = f"{answer.status_code} {answer.text.strip()}"
+            except httpx.TransportError as exc:
+                problem = repr(exc)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"cannot write {key} through m{member}: {problem}")
+            time.sleep(0.2)

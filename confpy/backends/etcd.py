@@ -213,7 +213,10 @@ class EtcdV2Backend:
         uses_tls = any(n.startswith("https://") for n in self.nodes) or any(
             (settings.client_cert, settings.client_key, settings.client_cakeys)
         )
-        self._verify: ssl.SSLContext | bool = _ssl_context(settings) if uses_tls else True
+        # Without TLS there is nothing to verify, and no redirect may lead to https:
+        # skipping the default context saves loading the CA bundle at every start.
+        self._uses_tls = uses_tls
+        self._verify: ssl.SSLContext | bool = _ssl_context(settings) if uses_tls else False
         self._max_workers = max(1, max_workers)
         self._lock = threading.Lock()
         self._preferred = 0  # index of the last node that answered
@@ -241,7 +244,7 @@ class EtcdV2Backend:
             # and fail with a misleading timeout.
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=keepalive),
             mounts=mounts,
-            follow_redirects=True,
+            follow_redirects=self._uses_tls,
         )
 
     # -- Backend protocol -----------------------------------------------------------------
