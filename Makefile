@@ -15,6 +15,7 @@ $(BIN)/python:
 
 venv: $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
+	@$(BIN)/python -m compileall -q confpy  # byte-code now: start-up time matters for -onetime
 
 $(VENV)/.test-deps: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
@@ -34,10 +35,14 @@ lint: $(VENV)/.test-deps
 test: $(VENV)/.test-deps debs lint
 	$(BIN)/python -m pytest -q
 
+# The seed scenario from the bundled copy of Registrator's keys (no server needed);
+# -sync-only skips `nginx -t` and `nginx -s reload`, which need a running nginx.
 demo: venv
-	$(BIN)/python -m confpy -onetime -backend file \
-		-file examples/registrator-nginx/data.yaml \
-		-confdir examples/registrator-nginx -noop -log-level error || true
+	@mkdir -p examples/registrator-nginx/out
+	$(BIN)/confpy -onetime -backend file -file examples/registrator-nginx/data.yaml \
+		-confdir examples/registrator-nginx -sync-only
+	@echo "--- examples/registrator-nginx/out/nginx.conf"
+	@cat examples/registrator-nginx/out/nginx.conf
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

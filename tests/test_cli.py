@@ -1,0 +1,145 @@
+"""The command line as a user runs it: ``python -m confpy`` and the ``confpy`` script."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_helpers import CONSOLE_SCRIPT, make_confdir, run_confpy
+
+pytestmark = pytest.mark.timeout(30)
+
+
+@pytest.fixture(params=[False, True], ids=["python-m", "console-script"])
+def console_script(request: pytest.FixtureRequest) -> bool:
+    if request.param:
+        assert CONSOLE_SCRIPT.exists(), f"{CONSOLE_SCRIPT} missing: pip install -e ."
+    return bool(request.param)
+
+
+def test_unknown_flag_exits_2_with_usage(console_script: bool) -> None:
+    run = run_confpy("-onetime", "-x", console_script=console_script)
+    assert run.code == 2
+    assert run.stdout == ""
+    lines = run.lines
+    assert lines[0] == "flag provided but not defined: -x"
+    assert lines[1].startswith("Usage of ") and lines[1].endswith(":")
+    assert "  -onetime" in lines
+
+
+@pytest.mark.parametrize("arg", ["-h", "-help", "--help"])
+def test_help_exits_0_with_usage(arg: str) -> None:
+    run = run_confpy(arg)
+    assert run.code == 0
+    assert run.lines[0].startswith("Usage of ")
+    assert "  -confdir string" in run.lines
+
+
+def test_help_from_console_script_names_it() -> None:
+    run = run_confpy("-h", console_script=True)
+    assert run.code == 0
+    assert run.lines[0] == f"Usage of {CONSOLE_SCRIPT}:"
+
+
+def test_flag_errors_exit_2() -> None:
+    run = run_confpy("-onetime", "-interval", "soon")
+    assert run.code == 2
+    assert run.lines[0] == 'invalid value "soon" for flag -interval: parse error'
+    run = run_confpy("-onetime", "-confdir")
+    assert run.code == 2
+    assert run.lines[0] == "flag needs an argument: -confdir"
+
+
+def test_version(console_script: bool) -> None:
+    run = run_confpy("-version", "-backend", "nosuch", console_script=console_script)
+    assert run.code == 0
+    assert run.stdout.startswith("confpy ")
+    assert run.stderr == ""
+
+
+def test_invalid_log_level_is_fatal(tmp_path: Path) -> None:
+    run = run_confpy("-onetime", "-log-level", "x", "-confdir", str(tmp_path))
+    assert run.code == 1
+    assert run.one_error() == 'not a valid level: "x"'
+    assert [entry.level for entry in run.logs] == ["FATAL"]
+
+
+def test_unknown_backend_is_one_fatal_line(tmp_path: Path) -> None:
+    run = run_confpy("-onetime", "-backend", "nosuch", "-confdir", str(tmp_path))
+    assert run.code == 1
+    message = run.one_error()
+    assert [entry.level for entry in run.logs].count("FATAL") == 1
+    assert "nosuch" in message
+    for name in ("etcd", "file", "env"):
+        assert name in message
+
+
+def test_log_level_applies(tmp_path: Path) -> None:
+    confdir = make_confdir(tmp_path / "c", {"a.toml": '[template]\nsrc = "a"\ndest = "/dev/null"\n'})
+    quiet = run_confpy("-onetime", "-backend", "env", "-confdir", str(confdir), "-log-level", "error")
+    assert quiet.code == 1  # the template "a" is missing
+    assert [entry.level for entry in quiet.logs] == ["ERROR", "FATAL"]
+    loud = run_confpy("-onetime", "-backend", "env", "-confdir", str(confdir), "-log-level", "DEBUG")
+    assert any(entry.level == "DEBUG" for entry in loud.logs)
+
+
+def test_words_after_a_bool_are_ignored(tmp_path: Path) -> None:
+    # `-onetime false -backend nosuch`: parsing stops at "false", so the bad backend is
+    # never seen and confpy runs onetime with the env backend given before it.
+    confdir = make_confdir(
+        tmp_path / "c",
+        {"a.toml": f'[template]\nsrc = "a.tmpl"\ndest = "{tmp_path}/out"\nkeys = ["/q"]\n'},
+        {"a.tmpl": "{{getv \"/q\" \"none\"}}\n"},
+    )
+    run = run_confpy(
+        "-backend", "env", "-confdir", str(confdir), "-onetime", "false", "-backend", "nosuch"
+    )
+    assert run.code == 0, run.stderr
+    assert (tmp_path / "out").read_text() == "none\n"
+
+
+def test_missing_confdir_warns_and_exits_0(tmp_path: Path) -> None:
+    run = run_confpy("-onetime", "-backend", "env", "-confdir", str(tmp_path / "nope"))
+    assert run.code == 0
+    assert run.messages("WARNING") == [
+        f"Cannot load template resources: confdir '{tmp_path / 'nope'}' does not exist"
+    ]
+    assert run.errors == []
+
+
+def test_empty_conf_d_warns_and_exits_0(tmp_path: Path) -> None:
+    (tmp_path / "conf.d").mkdir()
+    run = run_confpy("-onetime", "-backend", "env", "-confdir", str(tmp_path))
+    assert run.code == 0
+    assert run.messages("WARNING") == ["Found no templates"]
+
+
+def test_confdir_without_conf_d_is_fatal(tmp_path: Path) -> None:
+    run = run_confpy("-onetime", "-backend", "env", "-confdir", str(tmp_path))
+    assert run.code == 1
+    assert run.one_error() == f"stat {tmp_path}/conf.d: no such file or directory"
+
+
+def test_startup_lines_in_confd_order(tmp_path: Path) -> None:
+    (tmp_path / "conf.d").mkdir()
+    run = run_confpy("-onetime", "-backend", "file", "-file", "a.yaml", "-confdir", str(tmp_path))
+    info = run.messages("INFO")
+    assert info[:3] == ["Backend set to file", "Starting confd", "Backend source(s) set to a.yaml"]
+
+
+def test_config_file_flag(tmp_path: Path) -> None:
+    (tmp_path / "conf.d").mkdir()
+    config = tmp_path / "confd.toml"
+    config.write_text('backend = "env"\nlog-level = "warn"\n')
+    run = run_confpy("-onetime", "-config-file", str(config), "-confdir", str(tmp_path))
+    assert run.code == 0
+    # warn level: the INFO start-up lines are gone, the warning stays.
+    assert [entry.message for entry in run.logs] == ["Found no templates"]
+
+
+def test_bad_config_file_is_fatal(tmp_path: Path) -> None:
+    config = tmp_path / "confd.toml"
+    config.write_text('backend = "env"\nnodes = "x"\n')
+    run = run_confpy("-onetime", "-config-file", str(config), "-confdir", str(tmp_path))
+    assert run.code == 1
+    assert "nodes" in run.one_error()

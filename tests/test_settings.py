@@ -1,0 +1,243 @@
+"""Settings: defaults, confd.toml (keys as confd matches them), environment, flags."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from confpy.errors import ConfigError
+from confpy.settings import (
+    DEFAULT_CONFIG_FILE,
+    Settings,
+    build_flagset,
+    load_settings,
+    parse_duration,
+)
+
+
+def settings_from(tmp_path: Path, toml: str, *args: str, environ: dict[str, str] | None = None) -> Settings:
+    config = tmp_path / "confd.toml"
+    config.write_text(toml)
+    given, _ = build_flagset("confpy").parse(["-config-file", str(config), *args])
+    return load_settings(given, environ or {})
+
+
+def test_defaults_without_a_config_file(tmp_path: Path) -> None:
+    given: dict[str, Any] = {"config-file": str(tmp_path / "missing.toml")}
+    settings = load_settings(given, {})
+    assert settings == Settings(config_file=str(tmp_path / "missing.toml"))
+    assert settings.backend == "etcd"
+    assert settings.confdir == "/etc/confd"
+    assert settings.interval == 600
+    assert settings.filter == "*"
+    assert settings.scheme == "http"
+    assert settings.backend_timeout == 3.0
+    assert settings.conf_d == Path("/etc/confd/conf.d")
+    assert settings.template_dir == Path("/etc/confd/templates")
+    assert Settings().config_file == DEFAULT_CONFIG_FILE == "/etc/confd/confd.toml"
+
+
+def test_every_tagged_key(tmp_path: Path) -> None:
+    settings = settings_from(
+        tmp_path,
+        """
+backend = "file"
+auth_token = "tok"
+auth_type = "token"
+basic_auth = true
+client_cakeys = "/ca"
+client_cert = "/cert"
+client_key = "/key"
+client_insecure = true
+nodes = ["a:1", "b:2"]
+password = "pw"
+username = "me"
+scheme = "https"
+table = "tbl"
+separator = ":"
+app_id = "app"
+user_id = "user"
+role_id = "role"
+secret_id = "secret"
+file = ["x.yaml", "y.yaml"]
+filter = "*.yaml"
+path = "mnt"
+confdir = "/c"
+noop = true
+prefix = "/p"
+sync-only = true
+interval = 5
+srv_domain = "example.com"
+srv_record = "_etcd._tcp.example.com."
+log-level = "debug"
+watch = true
+""",
+    )
+    assert settings.backend == "file"
+    assert (settings.auth_token, settings.auth_type) == ("tok", "token")
+    assert settings.basic_auth is True and settings.client_insecure is True
+    assert (settings.client_cakeys, settings.client_cert, settings.client_key) == ("/ca", "/cert", "/key")
+    assert settings.nodes == ("a:1", "b:2")
+    assert (settings.username, settings.password, settings.scheme) == ("me", "pw", "https")
+    assert (settings.table, settings.separator, settings.path) == ("tbl", ":", "mnt")
+    assert (settings.app_id, settings.user_id, settings.role_id, settings.secret_id) == (
+        "app", "user", "role", "secret"
+    )  # fmt: skip
+    assert settings.files == ("x.yaml", "y.yaml") and settings.filter == "*.yaml"
+    assert (settings.confdir, settings.prefix, settings.interval) == ("/c", "/p", 5)
+    assert settings.noop is True and settings.sync_only is True and settings.watch is True
+    assert (settings.srv_domain, settings.srv_record) == ("example.com", "_etcd._tcp.example.com.")
+    assert settings.log_level == "debug"
+
+
+def test_tagged_keys_match_in_any_case(tmp_path: Path) -> None:
+    settings = settings_from(tmp_path, 'BACKEND = "env"\nSync-Only = true\nLog-Level = "warn"\nNodes = ["n"]\n')
+    assert settings.backend == "env"
+    assert settings.sync_only is True
+    assert settings.log_level == "warn"
+    assert settings.nodes == ("n",)
+
+
+def test_exact_key_wins_over_other_case(tmp_path: Path) -> None:
+    settings = settings_from(tmp_path, 'Backend = "file"\nbackend = "env"\n')
+    assert settings.backend == "env"
+
+
+def test_untagged_fields_by_go_name(tmp_path: Path) -> None:
+    settings = settings_from(tmp_path, "onetime = true\nkeepstagefile = true\n")
+    assert settings.onetime is True
+    assert settings.keep_stage_file is True
+    settings = settings_from(tmp_path, "OneTime = true\nKeepStageFile = true\n")
+    assert settings.onetime is True and settings.keep_stage_file is True
+
+
+def test_spellings_confd_does_not_read_are_ignored(tmp_path: Path) -> None:
+    settings = settings_from(
+        tmp_path,
+        'keep_stage_file = true\nkeep-stage-file = true\nsync_only = true\nlog_level = "debug"\n'
+        'unknown = 1\n[confd]\nbackend = "env"\n',
+    )
+    assert settings.keep_stage_file is False
+    assert settings.sync_only is False
+    assert settings.log_level == ""
+    assert settings.backend == "etcd"  # a [confd] table is not read either
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [('nodes = "x"', "nodes"), ("interval = true", "interval"), ('onetime = "yes"', "onetime"),
+     ("backend = 1", "backend"), ("file = [1]", "file"), ("interval = 1.5", "interval")],
+)  # fmt: skip
+def test_wrong_type_names_the_key(tmp_path: Path, toml: str, key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_from(tmp_path, toml + "\n")
+    message = str(caught.value)
+    assert f"'{key}'" in message
+    assert str(tmp_path / "confd.toml") in message
+
+
+def test_bad_toml_syntax_names_the_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_from(tmp_path, 'backend = "env"\n\nprefix = /x\n')
+    message = str(caught.value)
+    assert message.startswith(f"cannot load config file {tmp_path / 'confd.toml'}: ")
+    assert "(at line 3, column 10)" in message
+    # tomllib says "at end of document" for an unterminated value: we give the line too.
+    with pytest.raises(ConfigError) as caught:
+        settings_from(tmp_path, 'backend = "env"\n\nnodes = [\n')
+    assert "(at line 4, column 1)" in str(caught.value)
+
+
+def test_unreadable_config_file(tmp_path: Path) -> None:
+    (tmp_path / "confd.toml").mkdir()
+    with pytest.raises(ConfigError, match=r"confd\.toml"):
+        load_settings({"config-file": str(tmp_path / "confd.toml")}, {})
+
+
+def test_flag_beats_config_file(tmp_path: Path) -> None:
+    # Deliberate divergence: confd 0.16.0 lets the file win.
+    settings = settings_from(
+        tmp_path,
+        'backend = "file"\nnodes = ["from-file:1"]\nprefix = "/file"\nconfdir = "/file"\n',
+        "-backend", "env", "-node", "from-flag:1", "-prefix", "/flag",
+    )  # fmt: skip
+    assert settings.backend == "env"
+    assert settings.nodes == ("from-flag:1",)
+    assert settings.prefix == "/flag"
+    # A key only in the file is used.
+    assert settings.confdir == "/file"
+
+
+def test_flag_set_to_its_default_still_wins(tmp_path: Path) -> None:
+    settings = settings_from(tmp_path, "noop = true\ninterval = 5\n", "-noop=false", "-interval", "600")
+    assert settings.noop is False
+    assert settings.interval == 600
+
+
+def test_client_env_fills_only_empty_fields(tmp_path: Path) -> None:
+    environ = {
+        "CONFD_CLIENT_CERT": "/env/cert",
+        "CONFD_CLIENT_KEY": "/env/key",
+        "CONFD_CLIENT_CAKEYS": "/env/ca",
+    }
+    empty = settings_from(tmp_path, "", environ=environ)
+    assert (empty.client_cert, empty.client_key, empty.client_cakeys) == ("/env/cert", "/env/key", "/env/ca")
+    partly = settings_from(tmp_path, 'client_cert = "/file/cert"\n', "-client-key", "/flag/key", environ=environ)
+    assert partly.client_cert == "/file/cert"
+    assert partly.client_key == "/flag/key"
+    assert partly.client_cakeys == "/env/ca"
+    # An empty variable fills nothing.
+    none = settings_from(tmp_path, "", environ={"CONFD_CLIENT_CERT": ""})
+    assert none.client_cert == ""
+
+
+def test_other_confd_variables_are_not_read(tmp_path: Path) -> None:
+    settings = settings_from(tmp_path, "", environ={"CONFD_BACKEND": "env", "CONFD_PREFIX": "/x"})
+    assert settings.backend == "etcd" and settings.prefix == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("3s", 3.0), ("1s", 1.0), ("500ms", 0.5), ("1m30s", 90.0), ("1.5h", 5400.0), ("2", 2.0),
+     ("0.25", 0.25), ("100us", 1e-4), ("100µs", 1e-4), ("0", 0.0), (".5s", 0.5)],
+)  # fmt: skip
+def test_backend_timeout(tmp_path: Path, text: str, seconds: float) -> None:
+    settings = settings_from(tmp_path, "", "-backend-timeout", text)
+    assert math.isclose(settings.backend_timeout, seconds)
+
+
+@pytest.mark.parametrize("text", ["", "soon", "-1s", "3 s", "1x", "nan", "inf", "1e3", "1e400", "1_0", "9" * 400 + "h"])
+def test_bad_backend_timeout(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
+    flags = build_flagset("confpy")
+    from confpy.goflag import FlagError
+
+    with pytest.raises(FlagError, match=r"^invalid value .* for flag -backend-timeout: parse error$"):
+        flags.parse(["-backend-timeout", text])
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [("100ms:2s", 0.1, 2.0), ("1s", 1.0, 4.0), ("0", 0.0, 0.0), ("1s:1s", 1.0, 1.0)],
+)
+def test_debounce(tmp_path: Path, text: str, low: float, high: float) -> None:
+    settings = settings_from(tmp_path, "", "-debounce", text)
+    assert math.isclose(settings.debounce_min, low)
+    assert math.isclose(settings.debounce_max, high)
+
+
+@pytest.mark.parametrize("text", ["2s:1s", "x", "1s:", ":1s", "1s:2s:3s"])
+def test_bad_debounce(text: str) -> None:
+    from confpy.goflag import FlagError
+
+    with pytest.raises(FlagError, match=r"for flag -debounce: parse error$"):
+        build_flagset("confpy").parse(["-debounce", text])
+
+
+def test_negative_interval_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="interval"):
+        settings_from(tmp_path, "", "-interval", "-1")
