@@ -99,7 +99,7 @@ def test_seed_walkthrough(etcd: EtcdServer, etcd_prefix: str, site: Site) -> Non
     # First run: writes the file (as the example's committed output) and reloads once.
     first = onetime(etcd, site.confdir)
     assert first.code == 0, first.stderr
-    assert site.dest.read_bytes() == (EXAMPLE / "out" / "nginx.conf").read_bytes()
+    assert site.dest.read_bytes() == (EXAMPLE / "expected" / "nginx.conf").read_bytes()
     assert site.reloads == 1
     assert first.errors == []
     info = first.messages("INFO")
@@ -550,9 +550,9 @@ def test_demo_command_line(tmp_path: Path) -> None:
     # `make demo`'s run, with -sync-only, in a copy of the example (its dest is relative
     # to the working directory).
     copy = tmp_path / "examples" / "registrator-nginx"
-    shutil.copytree(EXAMPLE, copy)
+    shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns("out"))
     out = copy / "out" / "nginx.conf"
-    out.unlink()
+    out.parent.mkdir()  # as make demo does
     run = run_confpy(
         "-onetime", "-backend", "file", "-file", "examples/registrator-nginx/data.yaml",
         "-confdir", "examples/registrator-nginx", "-sync-only", cwd=tmp_path,
@@ -561,7 +561,7 @@ def test_demo_command_line(tmp_path: Path) -> None:
     text = out.read_text()
     assert "        server 10.100.194.202:1234;  # container 3f1c2b9a7d10\n" in text
     assert "        server 10.100.194.203:1234;  # container 9e8d7c6b5a40\n" in text
-    assert text == (EXAMPLE / "out" / "nginx.conf").read_text()
+    assert text == (EXAMPLE / "expected" / "nginx.conf").read_text()
     assert "Target config examples/registrator-nginx/out/nginx.conf has been updated" in run.messages("INFO")
 
 
