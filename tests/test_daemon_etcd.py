@@ -56,7 +56,7 @@ def test_watch_renders_changes_and_deletions_and_ignores_unrelated_keys(
     etcd.put(f"{p}/nginx-80/a", "10.0.0.1:80")
     daemon = start(daemons, tmp_path, "-watch", "-backend", "etcd", "-node", etcd.endpoint, "-confdir", str(tmp_path))
     wait_until(lambda: read(dest) == upstream("10.0.0.1:80"), 15, "the first render")
-    assert reloads(counter) == 1
+    wait_until(lambda: reloads(counter) == 1, 5, "the first reload")  # it follows the rename
 
     etcd.put(f"{p}/nginx-80/b", "10.0.0.2:80")
     wait_until(lambda: read(dest) == upstream("10.0.0.1:80", "10.0.0.2:80"), 5, "a new key rendered")
@@ -109,6 +109,7 @@ def test_a_burst_of_1000_writes_is_debounced_into_a_handful_of_renders(
         "-confdir", str(tmp_path),
     )  # fmt: skip
     wait_until(lambda: read(dest) == upstream("start:1"), 15, "the first render")
+    wait_until(lambda: reloads(counter) == 1 and bool(daemon.log_lines("has been updated")), 5, "the first reload")
     renders_before = len(daemon.log_lines("has been updated"))
     started = time.monotonic()
     with httpx.Client(base_url=etcd.url) as client:
