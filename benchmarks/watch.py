@@ -19,9 +19,7 @@ import contextlib
 import ctypes
 import os
 import select
-import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,32 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from daemon_helpers import count_connections  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_etcd(work: Path) -> tuple[subprocess.Popen[bytes], str]:
-    binary = shutil.which("etcd") or "/usr/bin/etcd"
-    client, peer = free_port(), free_port()
-    url = f"http://127.0.0.1:{client}"
-    process = subprocess.Popen(
-        [binary, "--name=bench", f"--data-dir={work / 'etcd'}", f"--listen-client-urls={url}",
-         f"--advertise-client-urls={url}", f"--listen-peer-urls=http://127.0.0.1:{peer}",
-         f"--initial-advertise-peer-urls=http://127.0.0.1:{peer}",
-         f"--initial-cluster=bench=http://127.0.0.1:{peer}", "--enable-v2=true", "--log-level=warn"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return process, url
-        time.sleep(0.1)
-    raise SystemExit("etcd did not start")
+from throwaway_etcd import throwaway_etcd  # noqa: E402
 
 
 def write_confdir(confdir: Path, out: Path, count: int) -> None:
@@ -178,14 +151,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="confpy-watch-bench-") as tmp:
         work = Path(tmp)
-        etcd, url = start_etcd(work)
-        try:
+        with throwaway_etcd(work) as url:
             for count in (1, 200):
                 run(count, url, args.changes, args.idle, work)
-        finally:
-            os.killpg(etcd.pid, signal.SIGKILL)
-            etcd.wait()
-
 
 if __name__ == "__main__":
     main()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import platform
 import sys
 from collections.abc import Callable, Sequence
 
@@ -34,6 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"{exc}\n{flagset.usage()}")
         return 2
     if given.get("version"):
+        import platform
+
         print(f"confpy {__version__} (confd 0.16.0 compatible, Python {platform.python_version()})")
         return 0
 

@@ -25,13 +25,15 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from confpy.dnslookup import SRV, DNSError, ResolvConf, SRVList, lookup_ip, lookup_srv
 from confpy.gotemplate.strconv import quote
 from confpy.gotemplate.values import IntList, StringList, go_type_name
 from confpy.gotime import GoTime, local_zone
 from confpy.store import KVPairList, KVStore, go_bytes, go_path_base, go_path_dir
+
+if TYPE_CHECKING:  # imported when a lookup runs: DNS code is not -onetime's start-up
+    from confpy.dnslookup import SRV, ResolvConf, SRVList
 
 __all__ = ["FuncError", "GoPanic", "HostIO", "confd_funcs"]
 
@@ -523,6 +525,8 @@ class HostIO:
 
     def lookupIP(self, data: str) -> StringList:
         """Addresses as strings, sorted as strings; any resolution error gives []."""
+        from confpy.dnslookup import lookup_ip
+
         try:
             return StringList(sorted(lookup_ip(data)))
         except (OSError, UnicodeError, ValueError):
@@ -536,6 +540,8 @@ class HostIO:
 
     def lookupSRV(self, service: str, proto: str, name: str) -> SRVList:
         """SRV records sorted by the string Target+Port+Priority+Weight; errors give []."""
+        from confpy.dnslookup import DNSError, SRVList, lookup_srv
+
         try:
             records = lookup_srv(service, proto, name, self.resolv_conf)
         except (DNSError, OSError, ValueError):

@@ -13,7 +13,6 @@ import difflib
 import errno
 import logging
 import os
-import secrets
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -59,7 +58,7 @@ class Staged:
     """Rendered content waiting beside its dest, compared with it, not committed yet."""
 
     resource: TemplateResource
-    path: str  # the stage file
+    path: str | None  # the stage file; None when the dest was already in sync
     content: bytes
     mode: int
     uid: int
@@ -76,9 +75,20 @@ def stage(resource: TemplateResource, content: bytes, options: SyncOptions) -> S
     must ``discard`` the result. Raises SyncError.
     """
     dest = resource.dest
-    mode = resource.mode if resource.mode is not None else _existing_mode(dest)
+    try:
+        dest_stat: os.stat_result | None = os.stat(dest)
+    except OSError:
+        dest_stat = None
+    if resource.mode is not None:
+        mode = resource.mode
+    else:  # keep the dest's mode (read anew each pass, as confd), or 0644 for a new file
+        mode = stat.S_IMODE(dest_stat.st_mode) & 0o777 if dest_stat is not None else DEFAULT_MODE
     uid = resource.uid if resource.uid is not None else os.geteuid()
     gid = resource.gid if resource.gid is not None else os.getegid()
+    if not options.keep_stage_file and _in_sync(dest, dest_stat, content, mode, uid, gid):
+        # Nothing to log and nothing to write: skip the stage file confd would make
+        # and delete (three file-system operations per resource and per pass).
+        return Staged(resource, None, content, mode, uid, gid, changed=False)
     path, fd = _create_stage_file(dest, content)
     try:
         _set_owner_and_mode(fd, path, mode, uid, gid)
@@ -124,6 +134,7 @@ def commit(staged: Staged, options: SyncOptions) -> SyncOutcome:
         log.debug("Target config %s in sync", dest)
         return SyncOutcome(changed=False, committed=False)
     log.info("Target config %s out of sync", dest)
+    assert staged.path is not None  # changed, so staged
     if not options.sync_only and staged.resource.check_cmd:
         _check(staged.resource.check_cmd, staged.path)
     _datasync(staged.path)
@@ -134,7 +145,7 @@ def commit(staged: Staged, options: SyncOptions) -> SyncOutcome:
 
 def discard(staged: Staged, options: SyncOptions) -> None:
     """Remove the stage file, unless it was renamed into place or is to be kept."""
-    if staged.renamed or options.keep_stage_file:
+    if staged.path is None or staged.renamed or options.keep_stage_file:
         return
     try:
         os.unlink(staged.path)
@@ -174,12 +185,18 @@ def reload(resource: TemplateResource) -> None:
         raise ReloadFailed(str(exc)) from None
 
 
-def _existing_mode(dest: str) -> int:
-    """With no mode set: keep the dest's (read anew each pass, as confd), or 0644."""
+def _in_sync(dest: str, dest_stat: os.stat_result | None, content: bytes, mode: int, uid: int, gid: int) -> bool:
+    """Whether the dest already is exactly what staging would produce: a regular file
+    with this owner, mode and content (what confd's compare of the two would find)."""
+    if dest_stat is None or dest_stat.st_mode != stat.S_IFREG | mode:
+        return False
+    if (dest_stat.st_uid, dest_stat.st_gid) != (uid, gid) or dest_stat.st_size != len(content):
+        return False
     try:
-        return stat.S_IMODE(os.stat(dest).st_mode) & 0o777
+        with open(dest, "rb") as handle:
+            return handle.read() == content
     except OSError:
-        return DEFAULT_MODE
+        return False
 
 
 def _create_stage_file(dest: str, content: bytes) -> tuple[str, int]:
@@ -187,7 +204,8 @@ def _create_stage_file(dest: str, content: bytes) -> tuple[str, int]:
     directory = os.path.dirname(dest) or "."
     base = os.path.basename(dest)
     for _ in range(100):
-        path = os.path.join(directory, f".{base}{secrets.randbelow(10**10)}")
+        # Random decimal digits, as Go's ioutil.TempFile (os.urandom: no import cost).
+        path = os.path.join(directory, f".{base}{int.from_bytes(os.urandom(5), 'big') % 10**10}")
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         except FileExistsError:

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
 
+import confpy.dnslookup
 from confpy import dnslookup
 from confpy.dnslookup import SRV, ResolvConf, SRVList, is_domain_name
 from confpy.funcs import FuncError, GoPanic, HostIO, confd_funcs
@@ -336,7 +337,8 @@ def test_map_has_exactly_confds_names(f: dict[str, Any]) -> None:
 @pytest.mark.parametrize("name", sorted(CONFD_NAMES))
 def test_go_signature_annotations(f: dict[str, Any], name: str) -> None:
     fn = f[name]
-    hints = typing.get_type_hints(fn)
+    # The DNS types are imported lazily by funcs.py (not at start-up): name them here.
+    hints = typing.get_type_hints(fn, localns=vars(confpy.dnslookup))
     params = [(p.kind, hints.get(p.name)) for p in inspect.signature(fn).parameters.values()]
     expected_params, expected_result = SIGNATURES[name]
     assert params == expected_params

@@ -22,6 +22,7 @@ __all__ = ["backend_names", "create_backend", "default_nodes"]
 _BACKENDS: Final[Mapping[str, str]] = MappingProxyType(
     {
         "etcd": "confpy.backends.etcd:EtcdV2Backend",
+        "etcdv3": "confpy.backends.etcdv3:EtcdV3Backend",
         "file": "confpy.backends.file:FileBackend",
         "env": "confpy.backends.env:EnvBackend",
     }
@@ -30,7 +31,7 @@ _BACKENDS: Final[Mapping[str, str]] = MappingProxyType(
 # confd's default nodes when none are configured (inventory §2.5); etcd's come from
 # ETCDCTL_PEERS first.
 _DEFAULT_NODES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
-    {"etcd": ("http://127.0.0.1:4001",)}
+    {"etcd": ("http://127.0.0.1:4001",), "etcdv3": ("127.0.0.1:2379",)}
 )
 
 

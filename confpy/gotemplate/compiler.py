@@ -290,11 +290,7 @@ class _Generator:
                 self.emit(f"{body_dot} = {value.expr}")
             self.compile_scoped(node.list, body_dot)
             self.indent -= 1
-            if node.else_list is not None:
-                self.emit("else:")
-                self.indent += 1
-                self.compile_scoped(node.else_list, dot)
-                self.indent -= 1
+            self.compile_else(node.else_list, dot)
         finally:
             self.scope = outer
 
@@ -339,13 +335,18 @@ class _Generator:
             self.compile_scoped(node.list, elem)
             self.range_depth -= 1
             self.indent -= 2
-            if node.else_list is not None:
-                self.emit("else:")
-                self.indent += 1
-                self.compile_scoped(node.else_list, dot)
-                self.indent -= 1
+            self.compile_else(node.else_list, dot)
         finally:
             self.scope = outer
+
+    def compile_else(self, else_list: ListNode | None, dot: str) -> None:
+        """The {{else}} branch of if, with or range, with the dot outside the branch."""
+        if else_list is None:
+            return
+        self.emit("else:")
+        self.indent += 1
+        self.compile_scoped(else_list, dot)
+        self.indent -= 1
 
     def compile_template_call(self, node: TemplateNode, dot: str) -> None:
         self.at = node

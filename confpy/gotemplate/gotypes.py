@@ -120,6 +120,21 @@ class FuncSignature:
 _UNKNOWN = FuncSignature((), INTERFACE)
 
 
+def _resolve(annotation: Any, fn: Callable[..., Any]) -> Any:
+    """A parameter's annotation, evaluated if it is a string (``from __future__ import
+    annotations``). Only parameters count: a return annotation naming something the
+    module imports lazily must not cost the parameter types. Unresolvable: no type."""
+    if not isinstance(annotation, str):
+        return annotation
+    namespace = getattr(inspect.unwrap(fn), "__globals__", None)
+    if namespace is None:
+        return inspect.Parameter.empty
+    try:
+        return eval(annotation, namespace)  # the annotation's own text, in its own module
+    except Exception:
+        return inspect.Parameter.empty
+
+
 def signature_of(fn: Callable[..., Any]) -> FuncSignature:
     """Read a callable's Go signature from its annotations.
 
@@ -132,17 +147,11 @@ def signature_of(fn: Callable[..., Any]) -> FuncSignature:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
         return _UNKNOWN
-    try:
-        hints = typing.get_type_hints(fn)
-    except Exception:  # unresolvable string annotations: fall back to the raw ones
-        hints = {}
     params: list[GoType] = []
     variadic: GoType | None = None
     optional = 0
     for param in sig.parameters.values():
-        annotation = hints.get(param.name, param.annotation)
-        if isinstance(annotation, str):  # an annotation that could not be resolved
-            annotation = inspect.Parameter.empty
+        annotation = _resolve(param.annotation, fn)
         if param.kind is param.VAR_POSITIONAL:
             variadic = go_type_of_annotation(annotation)
         elif param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):

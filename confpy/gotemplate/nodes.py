@@ -1,10 +1,8 @@
 """Parse-tree nodes. Plain data: every node has ``pos`` (offset of its start in the
 template text) and prints itself back as Go source (``str(node)``), which is what Go's
-execution errors quote in their ``at <...>`` part."""
+execution errors quote in their ``at <...>`` part. Nodes compare by identity."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 from .strconv import quote
 
@@ -38,130 +36,173 @@ __all__ = [
 ]
 
 
-@dataclass(eq=False)
+# Plain slotted classes rather than dataclasses: a parse tree has some 25 node types,
+# and generating dataclass methods for them was a tenth of -onetime's start-up.
+
+
 class Node:
-    pos: int
+    __slots__ = ("pos",)
+
+    def __init__(self, pos: int) -> None:
+        self.pos = pos
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r} at {self.pos})"
 
 
-@dataclass(eq=False)
 class ListNode(Node):
-    nodes: list[Node] = field(default_factory=list)
+    __slots__ = ("nodes",)
+
+    def __init__(self, pos: int, nodes: list[Node] | None = None) -> None:
+        self.pos = pos
+        self.nodes: list[Node] = nodes if nodes is not None else []
 
     def __str__(self) -> str:
         return "".join(str(n) for n in self.nodes)
 
 
-@dataclass(eq=False)
 class TextNode(Node):
-    text: str
+    __slots__ = ("text",)
+
+    def __init__(self, pos: int, text: str) -> None:
+        self.pos = pos
+        self.text = text
 
     def __str__(self) -> str:
         return self.text
 
 
-@dataclass(eq=False)
 class CommentNode(Node):
-    text: str
+    __slots__ = ("text",)
+
+    def __init__(self, pos: int, text: str) -> None:
+        self.pos = pos
+        self.text = text
 
     def __str__(self) -> str:
         return "{{" + self.text + "}}"
 
 
-@dataclass(eq=False)
 class IdentifierNode(Node):
-    ident: str
+    __slots__ = ("ident",)
+
+    def __init__(self, pos: int, ident: str) -> None:
+        self.pos = pos
+        self.ident = ident
 
     def __str__(self) -> str:
         return self.ident
 
 
-@dataclass(eq=False)
 class VariableNode(Node):
-    ident: list[str]  # the variable's name, then any fields: $x.a.b
+    __slots__ = ("ident",)
+
+    def __init__(self, pos: int, ident: list[str]) -> None:
+        self.pos = pos
+        self.ident = ident  # the variable's name, then any fields: $x.a.b
 
     def __str__(self) -> str:
         return ".".join(self.ident)
 
 
-@dataclass(eq=False)
 class DotNode(Node):
+    __slots__ = ()
+
     def __str__(self) -> str:
         return "."
 
 
-@dataclass(eq=False)
 class NilNode(Node):
+    __slots__ = ()
+
     def __str__(self) -> str:
         return "nil"
 
 
-@dataclass(eq=False)
 class FieldNode(Node):
-    ident: list[str]  # .a.b is ["a", "b"]
+    __slots__ = ("ident",)
+
+    def __init__(self, pos: int, ident: list[str]) -> None:
+        self.pos = pos
+        self.ident = ident  # .a.b is ["a", "b"]
 
     def __str__(self) -> str:
         return "".join("." + i for i in self.ident)
 
 
-@dataclass(eq=False)
 class ChainNode(Node):
-    node: Node  # (pipeline).a.b: the term the fields apply to
-    fields: list[str] = field(default_factory=list)
+    __slots__ = ("fields", "node")
+
+    def __init__(self, pos: int, node: Node, fields: list[str] | None = None) -> None:
+        self.pos = pos
+        self.node = node  # (pipeline).a.b: the term the fields apply to
+        self.fields: list[str] = fields if fields is not None else []
 
     def __str__(self) -> str:
         head = f"({self.node})" if isinstance(self.node, PipeNode) else str(self.node)
         return head + "".join("." + f for f in self.fields)
 
 
-@dataclass(eq=False)
 class BoolNode(Node):
-    value: bool
+    __slots__ = ("value",)
+
+    def __init__(self, pos: int, value: bool) -> None:
+        self.pos = pos
+        self.value = value
 
     def __str__(self) -> str:
         return "true" if self.value else "false"
 
 
-@dataclass(eq=False)
 class NumberNode(Node):
     """A numeric constant with every Go type it can stand for."""
 
-    text: str
-    is_int: bool = False
-    is_uint: bool = False
-    is_float: bool = False
-    is_complex: bool = False
-    int64: int = 0
-    uint64: int = 0
-    float64: float = 0.0
-    complex128: complex = 0j
+    __slots__ = ("complex128", "float64", "int64", "is_complex", "is_float", "is_int", "is_uint", "text", "uint64")
+
+    def __init__(self, pos: int, text: str) -> None:
+        self.pos = pos
+        self.text = text
+        self.is_int = self.is_uint = self.is_float = self.is_complex = False
+        self.int64 = self.uint64 = 0
+        self.float64 = 0.0
+        self.complex128 = 0j
 
     def __str__(self) -> str:
         return self.text
 
 
-@dataclass(eq=False)
 class StringNode(Node):
-    quoted: str  # as written, quotes included
-    text: str  # after unquoting
+    __slots__ = ("quoted", "text")
+
+    def __init__(self, pos: int, quoted: str, text: str) -> None:
+        self.pos = pos
+        self.quoted = quoted  # as written, quotes included
+        self.text = text  # after unquoting
 
     def __str__(self) -> str:
         return self.quoted
 
 
-@dataclass(eq=False)
 class CommandNode(Node):
-    args: list[Node] = field(default_factory=list)
+    __slots__ = ("args",)
+
+    def __init__(self, pos: int, args: list[Node] | None = None) -> None:
+        self.pos = pos
+        self.args: list[Node] = args if args is not None else []
 
     def __str__(self) -> str:
         return " ".join(f"({a})" if isinstance(a, PipeNode) else str(a) for a in self.args)
 
 
-@dataclass(eq=False)
 class PipeNode(Node):
-    line: int = 0
-    is_assign: bool = False
-    decl: list[VariableNode] = field(default_factory=list)
-    cmds: list[CommandNode] = field(default_factory=list)
+    __slots__ = ("cmds", "decl", "is_assign", "line")
+
+    def __init__(self, pos: int, line: int = 0) -> None:
+        self.pos = pos
+        self.line = line
+        self.is_assign = False  # $x = ... rather than $x := ...
+        self.decl: list[VariableNode] = []
+        self.cmds: list[CommandNode] = []
 
     def __str__(self) -> str:
         text = " | ".join(str(c) for c in self.cmds)
@@ -170,22 +211,28 @@ class PipeNode(Node):
         return text
 
 
-@dataclass(eq=False)
 class ActionNode(Node):
-    line: int
-    pipe: PipeNode
+    __slots__ = ("line", "pipe")
+
+    def __init__(self, pos: int, line: int, pipe: PipeNode) -> None:
+        self.pos = pos
+        self.line = line
+        self.pipe = pipe
 
     def __str__(self) -> str:
         return "{{" + str(self.pipe) + "}}"
 
 
-@dataclass(eq=False)
 class BranchNode(Node):
-    line: int
-    pipe: PipeNode
-    list: ListNode
-    else_list: ListNode | None
+    __slots__ = ("else_list", "line", "list", "pipe")
     keyword = ""
+
+    def __init__(self, pos: int, line: int, pipe: PipeNode, body: ListNode, else_list: ListNode | None) -> None:
+        self.pos = pos
+        self.line = line
+        self.pipe = pipe
+        self.list = body
+        self.else_list = else_list
 
     def __str__(self) -> str:
         text = "{{" + self.keyword + " " + str(self.pipe) + "}}" + str(self.list)
@@ -194,42 +241,51 @@ class BranchNode(Node):
         return text + "{{end}}"
 
 
-@dataclass(eq=False)
 class IfNode(BranchNode):
+    __slots__ = ()
     keyword = "if"
 
 
-@dataclass(eq=False)
 class RangeNode(BranchNode):
+    __slots__ = ()
     keyword = "range"
 
 
-@dataclass(eq=False)
 class WithNode(BranchNode):
+    __slots__ = ()
     keyword = "with"
 
 
-@dataclass(eq=False)
 class BreakNode(Node):
-    line: int
+    __slots__ = ("line",)
+
+    def __init__(self, pos: int, line: int) -> None:
+        self.pos = pos
+        self.line = line
 
     def __str__(self) -> str:
         return "{{break}}"
 
 
-@dataclass(eq=False)
 class ContinueNode(Node):
-    line: int
+    __slots__ = ("line",)
+
+    def __init__(self, pos: int, line: int) -> None:
+        self.pos = pos
+        self.line = line
 
     def __str__(self) -> str:
         return "{{continue}}"
 
 
-@dataclass(eq=False)
 class TemplateNode(Node):
-    line: int
-    name: str
-    pipe: PipeNode | None
+    __slots__ = ("line", "name", "pipe")
+
+    def __init__(self, pos: int, line: int, name: str, pipe: PipeNode | None) -> None:
+        self.pos = pos
+        self.line = line
+        self.name = name
+        self.pipe = pipe
 
     def __str__(self) -> str:
         text = "{{template " + quote(self.name)
@@ -238,32 +294,38 @@ class TemplateNode(Node):
         return text + "}}"
 
 
-@dataclass(eq=False)
 class EndNode(Node):
     """{{end}}: ends a list while parsing; never left in a tree."""
+
+    __slots__ = ()
 
     def __str__(self) -> str:
         return "{{end}}"
 
 
-@dataclass(eq=False)
 class ElseNode(Node):
     """{{else}}: ends a list while parsing; never left in a tree."""
 
-    line: int
+    __slots__ = ("line",)
+
+    def __init__(self, pos: int, line: int) -> None:
+        self.pos = pos
+        self.line = line
 
     def __str__(self) -> str:
         return "{{else}}"
 
 
-@dataclass(eq=False)
 class Tree:
     """One named template: its root list, and the text and top-level name it came from."""
 
-    name: str
-    parse_name: str  # the template whose Parse call produced this tree, for error messages
-    text: str
-    root: ListNode
+    __slots__ = ("name", "parse_name", "root", "text")
+
+    def __init__(self, name: str, parse_name: str, text: str, root: ListNode) -> None:
+        self.name = name
+        self.parse_name = parse_name  # the template whose Parse produced this tree, for errors
+        self.text = text
+        self.root = root
 
     def location(self, pos: int) -> tuple[int, int]:
         """(line, column) of an offset, as Go's ErrorContext counts them.
