@@ -115,7 +115,7 @@ _FLAGS: tuple[tuple[str, str, str, str], ...] = (
     ("app-id", "app_id", "string", "Vault app-id for the app-id auth backend"),
     ("auth-token", "auth_token", "string", "auth bearer token (vault)"),
     ("auth-type", "auth_type", "string", "vault auth backend type"),
-    ("backend", "backend", "string", "backend to use: etcd, file or env"),
+    ("backend", "backend", "string", "backend to use: etcd (the v2 API), etcdv3, file or env"),
     ("basic-auth", "basic_auth", "bool", "use basic auth to authenticate (etcd, consul)"),
     ("client-ca-keys", "client_cakeys", "string", "CA certificate file of the backend"),
     ("client-cert", "client_cert", "string", "client certificate file"),

@@ -212,6 +212,54 @@ class EtcdV2Watcher(Watcher):
                     self._hand_over(ChangeEvent(result.key, None if deleted or result.dir else result.value, result.modified_index))
 
 
+class EtcdV3Watcher(Watcher):
+    """etcd v3: one watch stream on the common prefix of every watched key, from the
+    snapshot's revision + 1, resumed from the last revision seen."""
+
+    _watched: tuple[str, ...] = ()
+    _next_revision = 0
+
+    def _on_event(self, key: str, value: str | None, revision: int) -> None:
+        self._next_revision = revision + 1
+        if any(self.backend.key_matches(k, key) or self.backend.key_matches(key, k) for k in self._watched):
+            self._hand_over(ChangeEvent(key, value, revision))
+
+    def _run(self) -> None:
+        from .backends.etcdv3 import EtcdCompacted
+
+        watch: Callable[..., None] = self.backend.watch  # type: ignore[attr-defined]
+        reason = "start"
+        while not self._stop.is_set():
+            self._wake.clear()  # set by set_keys and stop: it ends the watch below
+            snapshot = self._snapshot(reason)
+            if snapshot is None:
+                return
+            self._watched = self.keys
+            root = posixpath.commonpath(self._watched) if self._watched else "/"
+            self._next_revision = (snapshot.index or 0) + 1
+            backoff = Backoff()
+            while not self._stop.is_set():
+                if self._new_keys:
+                    reason = "new keys"
+                    break
+                try:
+                    watch(root, self._next_revision, self._on_event, self._wake)
+                except EtcdCompacted as exc:
+                    log.warning(
+                        "etcd compacted the revisions after %d (%s); reading all keys again",
+                        self._next_revision - 1,
+                        exc,
+                    )
+                    reason = "compacted"
+                    break
+                except BackendError as exc:
+                    self._went_down(exc)
+                    self._stop.wait(backoff.next_delay())
+                    reason = "reconnected"
+                    break
+                backoff.reset()
+
+
 class PollingWatcher(Watcher):
     """Stores that only tell "something changed" (files): re-read everything on a change."""
 
@@ -252,6 +300,8 @@ class StaticWatcher(Watcher):
 
 
 def create_watcher(backend: Backend, keys: Sequence[str], events: queue.SimpleQueue[Any]) -> Watcher:
+    if hasattr(backend, "watch"):
+        return EtcdV3Watcher(backend, keys, events)
     if hasattr(backend, "wait"):
         return EtcdV2Watcher(backend, keys, events)
     files = getattr(backend, "files", None)
