@@ -135,7 +135,7 @@ def load_resource(path: Path, settings: Settings) -> TemplateResource:
         prefix = "/" + prefix
     keys = tuple(go_path_clean(prefix + "/" + key) for key in fields.get("keys", []))
     # confd joins src onto the templates directory even when it is absolute.
-    src_path = Path(go_path_clean(str(settings.template_dir) + "/" + src))
+    src_path = Path(go_path_clean(f"{settings.confdir}/templates/{src}"))
     return TemplateResource(
         path=path,
         src=src_path,
@@ -179,8 +179,9 @@ def _read_fields(path: Path, text: str, table: Any) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise ConfigError(f"Cannot process template resource {path} - {_where(text, 'template')}template must be a table")
     fields: dict[str, Any] = {}
+    lowered = {key.lower(): key for key in table}
     for name, (attr, expected) in _FIELDS.items():
-        key = _find_key(table, name)
+        key = name if name in table else lowered.get(name)  # BurntSushi's matching
         if key is None:
             continue
         value = table[key]

@@ -18,6 +18,7 @@ fresh lists on every call: templates may reverse or sort them in place.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -309,6 +310,7 @@ def go_path_match(pattern: str, name: str) -> bool:
     return _match_bytes(go_bytes(pattern), go_bytes(name))
 
 
+@functools.lru_cache(maxsize=256)  # a pattern recurs in every store a template runs on
 def _compile_glob(pattern: str) -> Callable[[str], bool]:
     """A fast predicate equal to ``go_path_match(pattern, ·)`` for a valid pattern.
 

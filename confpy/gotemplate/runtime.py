@@ -121,6 +121,9 @@ def field(
     """
     if type(recv) is dict and mode == "default":
         return recv.get(name, MISSING)
+    struct_fields = getattr(type(recv), "__dataclass_fields__", None)
+    if struct_fields is not None and name in struct_fields and not isinstance(recv, type):
+        return getattr(recv, name)  # a struct field (KVPair.Value): the common case
     target = _resolve(recv, name, site, mode, has_args=False, holder=holder, key=key)
     if isinstance(target, _BoundMethod):
         return call_method(target.fn, name, site, ())
