@@ -69,6 +69,7 @@ class Daemon:
         self._retry_backoff = Backoff(base=5.0, cap=300.0)  # for reloads that failed
         self._retry_at: float | None = None
         self._owned_backends: list[Backend] = []
+        self._config_read_at = 0.0  # time.time() when conf.d was last read
 
     # -- entry --------------------------------------------------------------------------
 
@@ -76,6 +77,7 @@ class Daemon:
         previous = self._install_signals()
         try:
             try:
+                self._config_read_at = time.time()
                 resources = load_or_report(self.settings)
             except ConfigError as exc:
                 log.critical("%s", exc)
@@ -264,9 +266,19 @@ class Daemon:
     def _watch_confdir(self, paths: Sequence[Path], stop: threading.Event) -> None:
         import watchfiles
 
-        for changes in watchfiles.watch(*paths, stop_event=stop, debounce=100, rust_timeout=1000):
-            names = sorted({Path(p).name for _, p in changes})
-            self.events.put(_Reconfigure("changed: " + ", ".join(names)))
+        started = False
+        for changes in watchfiles.watch(
+            *paths, stop_event=stop, debounce=100, rust_timeout=1000, yield_on_timeout=True
+        ):
+            if not started:
+                # The watch is up now: an edit made since conf.d was read, before it was
+                # watching, would otherwise go unnoticed.
+                started = True
+                if not changes and _modified_since(paths, self._config_read_at):
+                    self.events.put(_Reconfigure("changed while starting"))
+            if changes:
+                names = sorted({Path(p).name for _, p in changes})
+                self.events.put(_Reconfigure("changed: " + ", ".join(names)))
 
     # -- shared -------------------------------------------------------------------------
 
@@ -294,6 +306,7 @@ class Daemon:
 
     def _reload_resources(self) -> bool:
         """Read conf.d again; keep the resources we have if it is broken. True if read."""
+        self._config_read_at = time.time()
         try:
             resources = load_or_report(self.settings)
         except ConfigError as exc:
@@ -342,6 +355,18 @@ class Daemon:
             return
         self.watcher.stop()
         self._start_watcher()
+
+
+def _modified_since(paths: Sequence[Path], since: float) -> bool:
+    """Whether a file under ``paths`` changed at or after ``since`` (a time.time())."""
+    for root in paths:
+        for path in root.rglob("*"):
+            try:
+                if path.stat().st_mtime >= since - 0.01:  # mtimes are coarser than time()
+                    return True
+            except OSError:
+                continue
+    return False
 
 
 def _apply(mirror: dict[str, str], event: ChangeEvent) -> None:

@@ -248,7 +248,7 @@ def _scan_string(data: bytes, i: int) -> tuple[int, str | None]:
         if c == 0x5C:
             c = _at(data, i)
             i += 1
-            if c == 0x75:  # \uXXXX
+            if c == 0x75:  # \u and four hex digits
                 for _ in range(4):
                     c = _at(data, i)
                     i += 1

@@ -145,6 +145,12 @@ class Watcher(ABC):
             return snapshot
         return None
 
+    def _pause(self, exc: BackendError, backoff: Backoff) -> str:
+        """After a failed watch: note the outage, wait a backoff step; the reason to re-read."""
+        self._went_down(exc)
+        self._stop.wait(backoff.next_delay())
+        return "reconnected" if isinstance(exc, BackendUnavailable) else "error"
+
     def _went_down(self, exc: BackendError) -> None:
         if self._down_since is None:
             self._down_since = time.monotonic()
@@ -192,16 +198,9 @@ class EtcdV2Watcher(Watcher):
                     log.warning("etcd forgot the events after index %d (%s); reading all keys again", index - 1, exc)
                     reason = "index cleared"
                     break
-                except BackendUnavailable as exc:
-                    self._went_down(exc)
-                    self._stop.wait(backoff.next_delay())
-                    # The outage may have hidden changes: read everything again when back.
-                    reason = "reconnected"
-                    break
                 except BackendError as exc:
-                    self._went_down(exc)
-                    self._stop.wait(backoff.next_delay())
-                    reason = "error"
+                    # The outage may have hidden changes: read everything again when back.
+                    reason = self._pause(exc, backoff)
                     break
                 backoff.reset()
                 if result is None:  # timed out or interrupted: poll again from the same index
@@ -253,9 +252,7 @@ class EtcdV3Watcher(Watcher):
                     reason = "compacted"
                     break
                 except BackendError as exc:
-                    self._went_down(exc)
-                    self._stop.wait(backoff.next_delay())
-                    reason = "reconnected"
+                    reason = self._pause(exc, backoff)
                     break
                 backoff.reset()
 

@@ -8,22 +8,20 @@ tried first next time. ``wait`` is one v2 long-poll, for the watch loop.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
-import os
 import posixpath
 import socket
-import ssl
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
 from confpy.backends.base import BackendSettings, Snapshot, path_key_matches
+from confpy.backends.http import clean_key, failure_reason, make_client, normalize_node, tls_verify
 from confpy.errors import BackendError, BackendUnavailable, ConfigError
 
 __all__ = ["COALESCE_KEYS", "DEFAULT_WORKERS", "EtcdIndexCleared", "EtcdV2Backend", "WatchResult"]
@@ -103,83 +101,6 @@ class _WatchConnection:
             return True
 
 
-def _normalize_node(node: str, scheme: str) -> str:
-    """``host:port`` gets ``<scheme>://`` (confd needs a scheme; we add the -scheme one)."""
-    node = node.strip()
-    if "://" not in node:
-        node = f"{scheme or 'http'}://{node}"
-    parts = urlsplit(node)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"invalid etcd node {node!r}: want http://host:port or https://host:port")
-    if parts.username or parts.password:  # they would show in logs and error messages
-        raise ConfigError(
-            f"etcd node {parts.scheme}://{parts.hostname}: give credentials with -basic-auth "
-            "-username -password, not in the node URL"
-        )
-    return node.rstrip("/")
-
-
-def _clean_key(key: str) -> str:
-    """Go's path.Clean of an absolute key, as the Go client builds its URLs."""
-    cleaned = posixpath.normpath("/" + key.lstrip("/"))
-    return "/" + cleaned.lstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _reason(exc: BaseException, timeout: float) -> str:
-    """A short lowercase reason for a transport failure, as Go would print it."""
-    if isinstance(exc, httpx.ConnectTimeout):
-        return f"connection timed out after {timeout:g}s"
-    if isinstance(exc, httpx.TimeoutException):
-        return f"no answer within {timeout:g}s"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return "connection closed without an answer"
-    seen: set[int] = set()
-    cause: BaseException | None = exc
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        if isinstance(cause, socket.gaierror) and cause.strerror:
-            return cause.strerror.lower()
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return f"tls: certificate verify failed: {cause.verify_message}"
-        if isinstance(cause, ssl.SSLError):
-            return f"tls: {cause.reason or cause}".lower().replace("_", " ")
-        if isinstance(cause, OSError) and cause.errno:
-            return os.strerror(cause.errno).lower()
-        cause = cause.__cause__ or cause.__context__
-    return str(exc) or type(exc).__name__
-
-
-def _ssl_context(settings: BackendSettings) -> ssl.SSLContext:
-    """confd's TLS settings: the CA file replaces the system roots, as Go's RootCAs does."""
-    try:
-        context = ssl.create_default_context(cafile=settings.client_cakeys or None)
-    except (OSError, ssl.SSLError) as exc:
-        raise ConfigError(f"cannot load CA file {settings.client_cakeys}: {exc}") from exc
-    if bool(settings.client_cert) != bool(settings.client_key):
-        raise ConfigError("-client-cert and -client-key must be given together")
-    if settings.client_cert:
-        try:
-            context.load_cert_chain(settings.client_cert, settings.client_key)
-        except (OSError, ssl.SSLError) as exc:
-            raise ConfigError(
-                f"cannot load client certificate {settings.client_cert} "
-                f"with key {settings.client_key}: {exc}"
-            ) from exc
-    if settings.client_insecure:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
 def _flatten(node: dict[str, Any], into: dict[str, str]) -> None:
     """Leaf key -> value of a v2 node tree; directories themselves are not stored."""
     stack = [node]
@@ -207,16 +128,10 @@ class EtcdV2Backend:
     def __init__(self, settings: BackendSettings, *, max_workers: int = DEFAULT_WORKERS) -> None:
         if not settings.nodes:
             raise ConfigError("etcd backend: no nodes given (-node)")
-        self.nodes = tuple(_normalize_node(n, settings.scheme) for n in settings.nodes)
+        self.nodes = tuple(normalize_node(n, settings.scheme) for n in settings.nodes)
         self._timeout = settings.timeout if settings.timeout and settings.timeout > 0 else 3.0
         self._auth = (settings.username, settings.password) if settings.basic_auth else None
-        uses_tls = any(n.startswith("https://") for n in self.nodes) or any(
-            (settings.client_cert, settings.client_key, settings.client_cakeys)
-        )
-        # Without TLS there is nothing to verify, and no redirect may lead to https:
-        # skipping the default context saves loading the CA bundle at every start.
-        self._uses_tls = uses_tls
-        self._verify: ssl.SSLContext | bool = _ssl_context(settings) if uses_tls else False
+        self._verify = tls_verify(self.nodes, settings)
         self._max_workers = max(1, max_workers)
         self._lock = threading.Lock()
         self._preferred = 0  # index of the last node that answered
@@ -228,29 +143,12 @@ class EtcdV2Backend:
         self._pool: ThreadPoolExecutor | None = None
 
     def _make_client(self, keepalive: int) -> httpx.Client:
-        # Proxies come from the environment as in Go, but like Go's ProxyFromEnvironment
-        # a loopback node is never proxied.
-        hosts = {urlsplit(n).hostname or "" for n in self.nodes}
-        mounts: dict[str, httpx.BaseTransport | None] = {
-            f"all://[{host}]" if ":" in host else f"all://{host}": None
-            for host in hosts
-            if _is_loopback(host)
-        }
-        return httpx.Client(
-            auth=self._auth,
-            verify=self._verify,
-            timeout=httpx.Timeout(self._timeout),
-            # No cap on connections: a capped pool would make concurrent callers wait,
-            # and fail with a misleading timeout.
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=keepalive),
-            mounts=mounts,
-            follow_redirects=self._uses_tls,
-        )
+        return make_client(self.nodes, self._verify, self._timeout, keepalive, auth=self._auth)
 
     # -- Backend protocol -----------------------------------------------------------------
 
     def get_values(self, keys: Sequence[str]) -> Snapshot:
-        unique = list(dict.fromkeys(_clean_key(k) for k in keys))
+        unique = list(dict.fromkeys(clean_key(k) for k in keys))
         if not unique:
             return Snapshot({}, None)
         if len(unique) > COALESCE_KEYS:
@@ -323,7 +221,7 @@ class EtcdV2Backend:
                 self._watch_client = self._make_client(keepalive=1)
             client = self._watch_client
             cuts = self._watch.begin()
-        query = f"{quote(_clean_key(prefix))}?wait=true&recursive=true&waitIndex={wait_index}"
+        query = f"{quote(clean_key(prefix))}?wait=true&recursive=true&waitIndex={wait_index}"
         timeouts = httpx.Timeout(self._timeout, read=timeout)
         try:
             found = self._request(client, query, timeouts, self._watch.trace, long_poll=True)
@@ -420,7 +318,7 @@ class EtcdV2Backend:
             except httpx.TransportError as exc:
                 if long_poll and isinstance(exc, httpx.ReadTimeout):
                     return None  # nothing changed within the caller's timeout
-                failures.append(f"{node}: {_reason(exc, self._timeout)}")
+                failures.append(f"{node}: {failure_reason(exc, self._timeout)}")
                 continue
             except httpx.HTTPError as exc:  # not the connection: redirects, decoding...
                 raise BackendError(f"etcd at {node}: {exc}") from exc

@@ -15,19 +15,17 @@ import contextlib
 import json
 import posixpath
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from confpy.backends.base import BackendSettings, Snapshot, path_key_matches
-from confpy.backends.etcd import _clean_key, _is_loopback, _normalize_node, _reason, _ssl_context
+from confpy.backends.http import clean_key, failure_reason, make_client, normalize_node, tls_verify
 from confpy.errors import BackendError, BackendUnavailable, ConfigError
 
 __all__ = ["COALESCE_KEYS", "PAGE_SIZE", "TXN_OPS", "EtcdCompacted", "EtcdV3Backend"]
@@ -227,13 +225,10 @@ class EtcdV3Backend:
         )
         # confd's v3 client speaks TLS to host:port nodes when it has TLS files.
         scheme = "https" if has_tls_files or settings.scheme == "https" else "http"
-        self.nodes = tuple(_normalize_node(n, scheme) for n in settings.nodes)
+        self.nodes = tuple(normalize_node(n, scheme) for n in settings.nodes)
         self._timeout = settings.timeout if settings.timeout and settings.timeout > 0 else 3.0
         self._user = (settings.username, settings.password) if settings.basic_auth else None
-        uses_tls = any(n.startswith("https://") for n in self.nodes) or any(
-            (settings.client_cert, settings.client_key, settings.client_cakeys)
-        )
-        self._verify: ssl.SSLContext | bool = _ssl_context(settings) if uses_tls else False
+        self._verify = tls_verify(self.nodes, settings)
         self._lock = threading.Lock()
         self._auth_lock = threading.Lock()
         self._token: str | None = None  # "" once etcd said auth is off
@@ -246,24 +241,12 @@ class EtcdV3Backend:
         self._watch_client = self._make_client(keepalive=0)
 
     def _make_client(self, keepalive: int) -> httpx.Client:
-        # Proxies from the environment as in Go, except for loopback nodes.
-        hosts = {urlsplit(n).hostname or "" for n in self.nodes}
-        mounts: dict[str, httpx.BaseTransport | None] = {
-            f"all://[{host}]" if ":" in host else f"all://{host}": None
-            for host in hosts
-            if _is_loopback(host)
-        }
-        return httpx.Client(
-            verify=self._verify,
-            timeout=httpx.Timeout(self._timeout),
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=keepalive),
-            mounts=mounts,
-        )
+        return make_client(self.nodes, self._verify, self._timeout, keepalive)
 
     # -- Backend protocol -----------------------------------------------------------------
 
     def get_values(self, keys: Sequence[str]) -> Snapshot:
-        unique = sorted({_clean_key(k) for k in keys})
+        unique = sorted({clean_key(k) for k in keys})
         if not unique:
             return Snapshot({}, None)
         try:
@@ -441,7 +424,7 @@ class EtcdV3Backend:
                 if watch.timed_out:
                     raise _NodeDown(slow) from None
                 closed = isinstance(exc, httpx.RemoteProtocolError)
-                reason = "connection closed" if closed else _reason(exc, self._timeout)
+                reason = "connection closed" if closed else failure_reason(exc, self._timeout)
                 raise BackendUnavailable(f"etcd watch at {node} broke: {reason}") from exc
             finally:
                 response.close()
@@ -544,7 +527,7 @@ class EtcdV3Backend:
             try:
                 response.read()
             except httpx.HTTPError as exc:
-                raise _NodeDown(_reason(exc, self._timeout)) from exc
+                raise _NodeDown(failure_reason(exc, self._timeout)) from exc
             finally:
                 response.close()
             code, message = self._error(response)
@@ -583,7 +566,7 @@ class EtcdV3Backend:
             )
             return client.send(request, stream=watch is not None)
         except httpx.TransportError as exc:
-            raise _NodeDown(_reason(exc, self._timeout)) from exc
+            raise _NodeDown(failure_reason(exc, self._timeout)) from exc
         except httpx.HTTPError as exc:
             raise BackendError(f"etcd at {node}: {exc}") from exc
         except RuntimeError as exc:  # httpx: "the client has been closed"
