@@ -126,8 +126,11 @@ class Daemon:
     def _interval(self) -> int:
         backoff = Backoff(cap=max(1.0, float(self.settings.interval)))
         down_since: float | None = None
+        first = True
         while self.stopping is None:
-            self._reload_resources()
+            if not first:  # conf.d is read again each tick, as confd does
+                self._reload_resources()
+            first = False
             delay = float(self.settings.interval)
             plan = FetchPlan.for_resources((r for r in self.resources if r.problem is None), self.backend)
             snapshot: Snapshot | None = None
