@@ -4,8 +4,6 @@ stderr captured together, the output logged Go-quoted (at ERROR on failure, DEBU
 from __future__ import annotations
 
 import logging
-import signal
-import subprocess
 
 from .gotemplate.strconv import quote
 
@@ -21,6 +19,8 @@ class CommandFailed(Exception):
 
 
 def _signal_name(number: int) -> str:
+    import signal
+
     try:
         name = signal.Signals(number).name
     except ValueError:
@@ -40,6 +40,8 @@ def _signal_name(number: int) -> str:
 
 def run_command(cmd: str) -> str:
     """Run ``cmd`` through the shell; return its output, or raise CommandFailed."""
+    import subprocess  # only when a resource has a command to run
+
     log.debug("Running %s", cmd)
     try:
         done = subprocess.run(

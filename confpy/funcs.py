@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 from confpy.gotemplate.strconv import quote
 from confpy.gotemplate.values import IntList, StringList, go_type_name
-from confpy.gotime import GoTime, local_zone
 from confpy.store import KVPairList, KVStore, go_bytes, go_path_base, go_path_dir
 
-if TYPE_CHECKING:  # imported when a lookup runs: DNS code is not -onetime's start-up
+if TYPE_CHECKING:  # imported when called: DNS and time zones are not -onetime's start-up
     from confpy.dnslookup import SRV, ResolvConf, SRVList
+    from confpy.gotime import GoTime
 
 __all__ = ["FuncError", "GoPanic", "HostIO", "confd_funcs"]
 
@@ -511,6 +511,8 @@ class HostIO:
 
     def datetime(self) -> GoTime:
         """``time.Now()`` in the local zone (``TZ`` as Go reads it)."""
+        from confpy.gotime import GoTime, local_zone
+
         return GoTime.now(local_zone(self._env()))
 
     def fileExists(self, fpath: str) -> bool:

@@ -9,7 +9,6 @@ as it was. Log lines are confd's.
 
 from __future__ import annotations
 
-import difflib
 import errno
 import logging
 import os
@@ -303,6 +302,8 @@ def _md5(data: bytes) -> str:
 
 
 def _unified_diff(dest: str, content: bytes) -> str:
+    import difflib  # -noop at debug level only
+
     try:
         with open(dest, "rb") as handle:
             old = handle.read().decode("utf-8", "replace")

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pytest
 
 import confpy.dnslookup
+import confpy.gotime
 from confpy import dnslookup
 from confpy.dnslookup import SRV, ResolvConf, SRVList, is_domain_name
 from confpy.funcs import FuncError, GoPanic, HostIO, confd_funcs
@@ -337,8 +338,8 @@ def test_map_has_exactly_confds_names(f: dict[str, Any]) -> None:
 @pytest.mark.parametrize("name", sorted(CONFD_NAMES))
 def test_go_signature_annotations(f: dict[str, Any], name: str) -> None:
     fn = f[name]
-    # The DNS types are imported lazily by funcs.py (not at start-up): name them here.
-    hints = typing.get_type_hints(fn, localns=vars(confpy.dnslookup))
+    # funcs.py imports the DNS and time types lazily (not at start-up): name them here.
+    hints = typing.get_type_hints(fn, localns={**vars(confpy.dnslookup), **vars(confpy.gotime)})
     params = [(p.kind, hints.get(p.name)) for p in inspect.signature(fn).parameters.values()]
     expected_params, expected_result = SIGNATURES[name]
     assert params == expected_params

@@ -12,13 +12,14 @@ import posixpath
 import socket
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
+
+if TYPE_CHECKING:  # the pool is made only for several keys at once
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 from confpy.backends.base import BackendSettings, Snapshot, path_key_matches
 from confpy.backends.http import clean_key, failure_reason, make_client, normalize_node, tls_verify
@@ -270,6 +271,9 @@ class EtcdV2Backend:
         return values, _etcd_index(response)
 
     def _fetch_parallel(self, keys: list[str]) -> Iterable[tuple[dict[str, str], int | None]]:
+        from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor
+        from concurrent.futures import wait as wait_futures
+
         with self._lock:
             if self._closed:
                 raise BackendError("etcd backend is closed")

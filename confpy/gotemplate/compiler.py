@@ -63,7 +63,7 @@ _STR_RESULT = frozenset({"print", "printf", "println", "html", "js", "urlquery"}
 _CONSTANT_NODES = (BoolNode, NumberNode, StringNode, NilNode)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LineInfo:
     """What a generated line does, for turning an exception on it into Go's error."""
 
@@ -80,7 +80,7 @@ class CompiledModule:
     lines: dict[int, LineInfo]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class _Value:
     """A compiled expression: a local name or a literal, and what it may hold."""
 

@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class GoType:
     kind: str  # interface, value, bool, int, uint, float, complex, string, slice, map, other
     name: str  # as Go prints the type in messages
@@ -104,7 +104,7 @@ def go_type_of_annotation(annotation: Any) -> GoType:
     return INTERFACE
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FuncSignature:
     """The Go view of a callable: fixed parameter types, and the variadic element type."""
 
