@@ -90,7 +90,11 @@ def main() -> None:
                 print(f"{count} resource(s), {requests} HTTP read(s) per run:")
                 print(f"  everything to write: {statistics.median(write_times) * 1000:.0f} ms (median of {args.runs})")
                 print(f"  everything in sync:  {statistics.median(in_sync_times) * 1000:.0f} ms")
-        for what, code in (("python -c pass", "pass"), ("python -c 'import httpx'", "import httpx")):
+        for what, code in (
+            ("python -c pass", "pass"),
+            ("python -c 'import httpx'", "import httpx"),
+            ("python -c 'import httpx; httpx.Client()' (confpy's floor)", "import httpx; httpx.Client()"),
+        ):
             times = []
             for _ in range(args.runs):
                 started = time.perf_counter()
