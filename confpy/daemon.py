@@ -39,13 +39,11 @@ __all__ = ["Daemon", "run_daemon"]
 log = logging.getLogger("confpy.daemon")
 
 @dataclass(frozen=True)
-class _Stop:
-    signal_name: str
-
-
-@dataclass(frozen=True)
 class _Reconfigure:
     reason: str
+
+
+_WAKE = object()  # queued to end a wait on the event queue
 
 
 class _Abort(BaseException):
@@ -113,7 +111,7 @@ class Daemon:
             raise _Abort()
         self.stopping = "terminated" if signum == signal.SIGTERM else "interrupt"
         log.info("Captured %s. Exiting...", self.stopping)
-        self.events.put(_Stop(self.stopping))
+        self.events.put(_WAKE)  # the loop sees self.stopping
 
     def _should_stop(self) -> bool:
         return self.stopping is not None

@@ -30,7 +30,6 @@ class CycleResult:
     errors: list[tuple[TemplateResource, ConfpyError]] = field(default_factory=list)
     updated: list[TemplateResource] = field(default_factory=list)  # dest replaced
     reload_failed: list[TemplateResource] = field(default_factory=list)
-    snapshot: Snapshot | None = None
 
 
 class Cycle:
@@ -66,7 +65,6 @@ class Cycle:
                 snapshot = self.backend.get_values(plan.keys) if plan.keys else Snapshot({})
             except BackendError as exc:
                 fetch_error = exc
-        result.snapshot = snapshot
         sorted_keys = sorted(snapshot.values) if snapshot is not None else []
         # One resource at a time, to the end, as confd: a template may look at a file an
         # earlier resource just wrote, and two resources may share a dest.

@@ -22,7 +22,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .settings import Settings, toml_error_text
-from .store import go_path_base, go_path_clean
+from .store import go_path_clean
 
 __all__ = ["ConfdirMissing", "TemplateResource", "find_resource_files", "load_resources", "parse_mode"]
 
@@ -262,8 +262,3 @@ def _owner_id(fields: dict[str, Any], id_field: str, name_field: str, problems: 
         kind = "user" if name_field == "owner" else "group"
         problems.append(f"{_where(text, name_field)}{name_field} {name!r}: no such {kind}")
         return None
-
-
-def describe(resource: TemplateResource) -> str:
-    """A short name for logs: the conf.d file's base name."""
-    return go_path_base(str(resource.path))

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .values import GoList, GoMap, StringList
+from .values import GoList, GoMap
 
 __all__ = [
     "BOOL",
@@ -40,7 +40,6 @@ __all__ = [
     "INTERFACE",
     "REFLECT_VALUE",
     "STRING",
-    "STRING_SLICE",
     "FuncSignature",
     "GoType",
     "signature_of",
@@ -66,7 +65,6 @@ INT = GoType("int", "int")
 FLOAT = GoType("float", "float64")
 COMPLEX = GoType("complex", "complex128")
 STRING = GoType("string", "string")
-STRING_SLICE = GoType("slice", "[]string", StringList)
 
 _SCALARS: dict[Any, GoType] = {
     int: INT,

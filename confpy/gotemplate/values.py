@@ -37,7 +37,6 @@ __all__ = [
     "StringList",
     "StringMap",
     "Uint8",
-    "elem_type_name",
     "go_type_name",
     "is_struct",
     "struct_fields",
@@ -148,12 +147,6 @@ def go_type_name(value: Any) -> str:
     if callable(value) and not hasattr(value, "__dict__"):
         return "func"
     return f"main.{cls.__name__}"
-
-
-def elem_type_name(value: Any) -> str:
-    """The element type of a list or map value (``interface {}`` when undeclared)."""
-    declared = getattr(type(value), "elem_type", None)
-    return declared if isinstance(declared, str) else "interface {}"
 
 
 def is_struct(value: Any) -> bool:
