@@ -27,7 +27,7 @@ from typing import Any
 
 from .backends.base import Backend, Snapshot
 from .errors import BackendError, ConfigError
-from .plan import FetchPlan
+from .plan import FetchPlan, touches
 from .processor import Cycle, backend_settings, load_or_report, sync_options
 from .render import Renderer
 from .resources import TemplateResource
@@ -246,12 +246,7 @@ class Daemon:
 
     def _affected(self, key: str) -> list[Path]:
         """Resources with a key under the changed key, or above it."""
-        matches = self.backend.key_matches
-        return [
-            resource.path
-            for resource in self.resources
-            if any(matches(k, key) or matches(key, k) for k in resource.keys)
-        ]
+        return [resource.path for resource in self.resources if touches(self.backend, resource.keys, key)]
 
     def _start_confdir_watch(self) -> threading.Event | None:
         if not self.settings.watch_confdir:

@@ -16,7 +16,7 @@ from .backends.base import Backend, Snapshot
 from .resources import TemplateResource
 from .store import KVStore, store_key
 
-__all__ = ["FetchPlan", "resource_view"]
+__all__ = ["FetchPlan", "resource_view", "touches"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,13 @@ def fold_keys(keys: Iterable[str], backend: Backend) -> tuple[str, ...]:
         kept.append(key)
         kept_set.add(key)
     return tuple(kept)
+
+
+def touches(backend: Backend, keys: Iterable[str], changed: str) -> bool:
+    """Whether a change at ``changed`` concerns any of ``keys``: it is under one of them,
+    or above one (a directory deleted or replaced with everything in it)."""
+    matches = backend.key_matches
+    return any(matches(key, changed) or matches(changed, key) for key in keys)
 
 
 def resource_view(snapshot: Snapshot, sorted_keys: Sequence[str], resource: TemplateResource, backend: Backend) -> KVStore:

@@ -26,6 +26,7 @@ from typing import Any
 
 from .backends.base import Backend, Snapshot
 from .errors import BackendError, BackendUnavailable
+from .plan import touches
 
 __all__ = ["Backoff", "ChangeEvent", "SnapshotEvent", "Watcher", "create_watcher"]
 
@@ -206,7 +207,7 @@ class EtcdV2Watcher(Watcher):
                 if result is None:  # timed out or interrupted: poll again from the same index
                     continue
                 index = result.modified_index + 1
-                if any(self.backend.key_matches(key, result.key) or self.backend.key_matches(result.key, key) for key in keys):
+                if touches(self.backend, keys, result.key):
                     deleted = result.action in ("delete", "compareAndDelete", "expire")
                     self._hand_over(ChangeEvent(result.key, None if deleted or result.dir else result.value, result.modified_index))
 
@@ -220,7 +221,7 @@ class EtcdV3Watcher(Watcher):
 
     def _on_event(self, key: str, value: str | None, revision: int) -> None:
         self._next_revision = revision + 1
-        if any(self.backend.key_matches(k, key) or self.backend.key_matches(key, k) for k in self._watched):
+        if touches(self.backend, self._watched, key):
             self._hand_over(ChangeEvent(key, value, revision))
 
     def _run(self) -> None:
