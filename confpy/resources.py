@@ -15,14 +15,14 @@ import grp
 import os
 import pwd
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .settings import Settings, toml_error_text
+from .settings import Settings
 from .store import go_path_clean
+from .tomlread import TYPE_NAMES, TomlSyntaxError, describe_type, fits, match_keys, parse_toml
 
 __all__ = ["ConfdirMissing", "TemplateResource", "find_resource_files", "load_resources", "parse_mode"]
 
@@ -64,7 +64,6 @@ _FIELDS: dict[str, tuple[str, type]] = {
     "owner": ("owner", str),
     "group": ("group", str),
 }
-_TYPE_NAMES = {str: "a string", int: "an integer", list: "an array of strings"}
 _MODE_HINT = ' (write it as a string, e.g. mode = "0644")'
 
 
@@ -110,7 +109,7 @@ def load_resource(path: Path, settings: Settings) -> TemplateResource:
         line = raw[: exc.start].count(b"\n") + 1
         raise ConfigError(f"Cannot process template resource {path} - line {line}: not UTF-8 text") from None
     document = _parse_toml(path, text)
-    table = _find_key(document, "template")
+    table = match_keys(document, ["template"]).get("template")
     fields = _read_fields(path, text, document[table] if table is not None else {})
     src = fields.get("src", "")
     if not src:
@@ -152,14 +151,10 @@ def load_resource(path: Path, settings: Settings) -> TemplateResource:
 
 
 def _parse_toml(path: Path, text: str) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = toml_error_text(exc, text)
+        return parse_toml(text)
+    except TomlSyntaxError as exc:
+        message = str(exc)
         # `mode = 0644` is not TOML (a leading zero): say what to write instead.
         at = re.search(r"\(at line (\d+), column \d+\)$", message)
         line = text.split("\n")[int(at.group(1)) - 1] if at else ""
@@ -168,50 +163,21 @@ def _parse_toml(path: Path, text: str) -> dict[str, Any]:
         raise ConfigError(f"Cannot process template resource {path} - {message}") from None
 
 
-def _find_key(table: dict[str, Any], name: str) -> str | None:
-    """BurntSushi's matching: the exact key, else one equal ignoring case."""
-    if name in table:
-        return name
-    return next((key for key in table if key.lower() == name.lower()), None)
-
-
 def _read_fields(path: Path, text: str, table: Any) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise ConfigError(f"Cannot process template resource {path} - {_where(text, 'template')}template must be a table")
     fields: dict[str, Any] = {}
-    lowered = {key.lower(): key for key in table}
-    for name, (attr, expected) in _FIELDS.items():
-        key = name if name in table else lowered.get(name)  # BurntSushi's matching
-        if key is None:
-            continue
+    for name, key in match_keys(table, _FIELDS).items():
+        attr, expected = _FIELDS[name]
         value = table[key]
-        ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
-        if expected is list:
-            ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
-        if not ok:
+        if not fits(value, expected):
             hint = _MODE_HINT if name == "mode" else ""
             raise ConfigError(
                 f"Cannot process template resource {path} - {_where(text, key)}"
-                f"field {key} must be {_TYPE_NAMES[expected]}, not {_toml_type(value)}{hint}"
+                f"field {key} must be {TYPE_NAMES[expected]}, not {describe_type(value)}{hint}"
             )
         fields[attr] = value
     return fields
-
-
-def _toml_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a float"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array" if not all(isinstance(v, str) for v in value) else "an array of strings"
-    if isinstance(value, dict):
-        return "a table"
-    return type(value).__name__
 
 
 def _where(text: str, key: str) -> str:

@@ -12,7 +12,6 @@ import dataclasses
 import math
 import os
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +19,9 @@ from typing import Any
 
 from .errors import ConfigError
 from .goflag import Flag, FlagSet
+from .tomlread import TYPE_NAMES, TomlSyntaxError, fits, match_keys, parse_toml
 
-__all__ = ["DEFAULT_CONFIG_FILE", "Settings", "build_flagset", "load_settings", "parse_duration", "toml_error_text"]
+__all__ = ["DEFAULT_CONFIG_FILE", "Settings", "build_flagset", "load_settings", "parse_duration"]
 
 DEFAULT_CONFIG_FILE = "/etc/confd/confd.toml"
 
@@ -209,49 +209,28 @@ _TOML_KEYS: tuple[tuple[str, str, type], ...] = (
     ("keepstagefile", "keep_stage_file", bool),  # untagged Go fields: matched by field name
     ("onetime", "onetime", bool),
 )
-_TYPE_NAMES = {str: "a string", bool: "a boolean", int: "an integer", list: "an array of strings"}
-
-
 def _load_toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
     try:
-        text = path.read_bytes().decode("utf-8")
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"cannot load config file {path}: {toml_error_text(exc, text)}") from None
+        return parse_toml(path.read_bytes().decode("utf-8"))
+    except TomlSyntaxError as exc:
+        raise ConfigError(f"cannot load config file {path}: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"cannot load config file {path}: not UTF-8 ({exc.reason})") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
 
 
-def toml_error_text(exc: Exception, text: str) -> str:
-    """tomllib's message, with a line and column also where it says "at end of document"."""
-    message = str(exc)
-    if message.endswith("(at end of document)"):
-        lines = text.split("\n")
-        where = f"(at line {len(lines)}, column {len(lines[-1]) + 1})"
-        message = message[: -len("(at end of document)")] + where
-    return message
-
-
 def _settings_from_toml(path: Path, document: Mapping[str, Any]) -> dict[str, Any]:
     """The settings a confd.toml sets, matching keys exactly first, then ignoring case."""
     found: dict[str, Any] = {}
-    lowered = {key.lower(): key for key in document}
+    actual_keys = match_keys(document, (key for key, _, _ in _TOML_KEYS))
     for key, attr, expected in _TOML_KEYS:
-        actual = key if key in document else lowered.get(key.lower())
+        actual = actual_keys.get(key)
         if actual is None:
             continue
         value = document[actual]
-        ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
-        if expected is list:
-            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-        if not ok:
-            raise ConfigError(f"cannot load config file {path}: key {actual!r} must be {_TYPE_NAMES[expected]}")
+        if not fits(value, expected):
+            raise ConfigError(f"cannot load config file {path}: key {actual!r} must be {TYPE_NAMES[expected]}")
         found[attr] = tuple(value) if expected is list else value
     return found
 
