@@ -14,7 +14,7 @@ import logging
 import os
 import stat
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .commands import CommandFailed, run_command
@@ -22,17 +22,7 @@ from .errors import CheckFailed, ReloadFailed, SyncError
 from .gotemplate import Template, TemplateError
 from .resources import TemplateResource
 
-__all__ = [
-    "Staged",
-    "SyncOptions",
-    "SyncOutcome",
-    "commit",
-    "discard",
-    "reload",
-    "stage",
-    "sync",
-    "sync_directories",
-]
+__all__ = ["SyncOptions", "SyncOutcome", "reload", "sync", "sync_directories"]
 
 log = logging.getLogger("confpy.sync")
 
@@ -52,26 +42,10 @@ class SyncOutcome:
     committed: bool  # the dest was replaced
 
 
-@dataclass
-class Staged:
-    """Rendered content waiting beside its dest, compared with it, not committed yet."""
+def sync(resource: TemplateResource, content: bytes, options: SyncOptions) -> SyncOutcome:
+    """Stage ``content`` beside the resource's dest, and replace the dest if it differs.
 
-    resource: TemplateResource
-    path: str | None  # the stage file; None when the dest was already in sync
-    content: bytes
-    mode: int
-    uid: int
-    gid: int
-    changed: bool
-    differences: list[str] = field(default_factory=list)  # confd's INFO lines, logged at commit
-    renamed: bool = False
-
-
-def stage(resource: TemplateResource, content: bytes, options: SyncOptions) -> Staged:
-    """Write the stage file beside the dest, with the final owner and mode, and compare.
-
-    The differences are kept, to be logged by ``commit`` in confd's order. The caller
-    must ``discard`` the result. Raises SyncError.
+    Runs check_cmd (not reload_cmd: see ``reload``). Raises SyncError or CheckFailed.
     """
     dest = resource.dest
     try:
@@ -85,80 +59,48 @@ def stage(resource: TemplateResource, content: bytes, options: SyncOptions) -> S
     uid = resource.uid if resource.uid is not None else os.geteuid()
     gid = resource.gid if resource.gid is not None else os.getegid()
     if not options.keep_stage_file and _in_sync(dest, dest_stat, content, mode, uid, gid):
-        # Nothing to log and nothing to write: skip the stage file confd would make
-        # and delete (three file-system operations per resource and per pass).
-        return Staged(resource, None, content, mode, uid, gid, changed=False)
+        # Nothing to log but what confd logs when in sync, and nothing to write: skip the
+        # stage file confd would make and delete (three file-system operations a pass).
+        log.debug("Comparing candidate config to %s", dest)
+        return _not_replaced(dest, False, content, options)
     path, fd = _create_stage_file(dest, content)
+    renamed = False
     try:
         _set_owner_and_mode(fd, path, mode, uid, gid)
-        differences: list[str] = []
-        changed = _is_config_changed(fd, dest, content, differences)
-    except BaseException:
-        os.close(fd)
-        os.unlink(path)
-        raise
-    os.close(fd)
-    return Staged(resource, path, content, mode, uid, gid, changed, differences)
-
-
-def _datasync(path: str) -> None:
-    """On disk before it can replace the dest: a crash then never leaves an empty file."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        if options.keep_stage_file:
+            log.info("Keeping staged file: %s", path)
+        log.debug("Comparing candidate config to %s", dest)
+        changed = _is_config_changed(fd, dest, content)
+        if options.noop or not changed:
+            return _not_replaced(dest, changed, content, options)
+        log.info("Target config %s out of sync", dest)
+        if not options.sync_only and resource.check_cmd:
+            _check(resource.check_cmd, path)
         try:
-            os.fdatasync(fd)
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        raise SyncError(f"cannot write stage file {path}: {exc.strerror}") from None
+            os.fdatasync(fd)  # on disk before it replaces the dest: a crash never leaves it empty
+        except OSError as exc:
+            raise SyncError(f"cannot write stage file {path}: {exc.strerror}") from None
+        log.debug("Overwriting target config %s", dest)
+        renamed = _replace(path, dest, content, mode, uid, gid)
+        return SyncOutcome(changed=True, committed=True)
+    finally:
+        os.close(fd)
+        if not renamed and not options.keep_stage_file:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
 
 
-def commit(staged: Staged, options: SyncOptions) -> SyncOutcome:
-    """Replace the dest with the stage file if it differs, running check_cmd first.
-
-    Not reload_cmd: see ``reload``. Raises SyncError or CheckFailed.
-    """
-    dest = staged.resource.dest
-    if options.keep_stage_file:
-        log.info("Keeping staged file: %s", staged.path)
-    log.debug("Comparing candidate config to %s", dest)
-    for line in staged.differences:
-        log.info("%s", line)
+def _not_replaced(dest: str, changed: bool, content: bytes, options: SyncOptions) -> SyncOutcome:
+    """confd's lines for a dest left as it is: -noop's warning (always), or in sync."""
     if options.noop:
         log.warning("Noop mode enabled. %s will not be modified", dest)
-        if staged.changed and log.isEnabledFor(logging.DEBUG):
-            log.debug("%s", _unified_diff(dest, staged.content))
-        return SyncOutcome(changed=staged.changed, committed=False)
-    if not staged.changed:
-        log.debug("Target config %s in sync", dest)
-        return SyncOutcome(changed=False, committed=False)
-    log.info("Target config %s out of sync", dest)
-    assert staged.path is not None  # changed, so staged
-    if not options.sync_only and staged.resource.check_cmd:
-        _check(staged.resource.check_cmd, staged.path)
-    _datasync(staged.path)
-    log.debug("Overwriting target config %s", dest)
-    staged.renamed = _replace(staged.path, dest, staged.content, staged.mode, staged.uid, staged.gid)
-    return SyncOutcome(changed=True, committed=True)
-
-
-def discard(staged: Staged, options: SyncOptions) -> None:
-    """Remove the stage file, unless it was renamed into place or is to be kept."""
-    if staged.path is None or staged.renamed or options.keep_stage_file:
-        return
-    try:
-        os.unlink(staged.path)
-    except FileNotFoundError:
-        pass
-
-
-def sync(resource: TemplateResource, content: bytes, options: SyncOptions) -> SyncOutcome:
-    """Stage, check and commit one resource's content (``reload`` is separate)."""
-    staged = stage(resource, content, options)
-    try:
-        return commit(staged, options)
-    finally:
-        discard(staged, options)
+        if changed and log.isEnabledFor(logging.DEBUG):
+            log.debug("%s", _unified_diff(dest, content))
+        return SyncOutcome(changed=changed, committed=False)
+    log.debug("Target config %s in sync", dest)
+    return SyncOutcome(changed=False, committed=False)
 
 
 def sync_directories(dests: Iterable[str]) -> None:
@@ -243,9 +185,8 @@ def _set_owner_and_mode(fd: int, path: str, mode: int, uid: int, gid: int) -> No
         raise SyncError(f"cannot set mode {mode:04o} on {path}: {exc.strerror}") from None
 
 
-def _is_config_changed(stage_fd: int, dest: str, content: bytes, differences: list[str]) -> bool:
-    """confd's IsConfigChanged: owner, mode and md5 of the content; each difference is
-    appended to ``differences`` in confd's words."""
+def _is_config_changed(stage_fd: int, dest: str, content: bytes) -> bool:
+    """confd's IsConfigChanged: owner, mode and md5 of the content, each difference logged."""
     try:
         dest_stat = os.stat(dest)
     except FileNotFoundError:
@@ -254,14 +195,16 @@ def _is_config_changed(stage_fd: int, dest: str, content: bytes, differences: li
         log.error("cannot stat %s: %s", dest, exc.strerror)
         return True
     stage_stat = os.fstat(stage_fd)
+    changed = False
     if dest_stat.st_uid != stage_stat.st_uid:
-        differences.append(f"{dest} has UID {dest_stat.st_uid} should be {stage_stat.st_uid}")
+        log.info("%s has UID %d should be %d", dest, dest_stat.st_uid, stage_stat.st_uid)
+        changed = True
     if dest_stat.st_gid != stage_stat.st_gid:
-        differences.append(f"{dest} has GID {dest_stat.st_gid} should be {stage_stat.st_gid}")
+        log.info("%s has GID %d should be %d", dest, dest_stat.st_gid, stage_stat.st_gid)
+        changed = True
     if dest_stat.st_mode != stage_stat.st_mode:
-        differences.append(
-            f"{dest} has mode {_go_filemode(dest_stat.st_mode)} should be {_go_filemode(stage_stat.st_mode)}"
-        )
+        log.info("%s has mode %s should be %s", dest, _go_filemode(dest_stat.st_mode), _go_filemode(stage_stat.st_mode))
+        changed = True
     try:
         with open(dest, "rb") as handle:
             current = handle.read()
@@ -269,8 +212,9 @@ def _is_config_changed(stage_fd: int, dest: str, content: bytes, differences: li
         log.error("cannot read %s: %s", dest, exc.strerror)
         return True
     if current != content:
-        differences.append(f"{dest} has md5sum {_md5(current)} should be {_md5(content)}")
-    return bool(differences)
+        log.info("%s has md5sum %s should be %s", dest, _md5(current), _md5(content))
+        changed = True
+    return changed
 
 
 def _go_filemode(st_mode: int) -> str:
