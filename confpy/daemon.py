@@ -130,7 +130,7 @@ class Daemon:
                 self._reload_resources()
             first = False
             delay = float(self.settings.interval)
-            plan = FetchPlan.for_resources((r for r in self.resources if r.problem is None), self.backend)
+            plan = FetchPlan.for_resources(self.resources, self.backend)
             snapshot: Snapshot | None = None
             try:
                 snapshot = self.backend.get_values(plan.keys) if plan.keys else Snapshot({})
@@ -220,7 +220,7 @@ class Daemon:
             self.last_change = now
 
     def _start_watcher(self) -> Watcher:
-        plan = FetchPlan.for_resources((r for r in self.resources if r.problem is None), self.backend)
+        plan = FetchPlan.for_resources(self.resources, self.backend)
         self.watcher = create_watcher(self.backend, plan.keys, self.events)
         self.watcher.start()
         return self.watcher
@@ -326,7 +326,7 @@ class Daemon:
         if not self._reload_resources():
             return False
         if watcher is not None:
-            keys = FetchPlan.for_resources((r for r in self.resources if r.problem is None), self.backend).keys
+            keys = FetchPlan.for_resources(self.resources, self.backend).keys
             if self.watcher.keys != keys or self.watcher.backend is not self.backend:
                 self._restart_or_rekey(keys)
                 return False  # a snapshot of the new keys follows, and renders everything

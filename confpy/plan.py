@@ -25,7 +25,9 @@ class FetchPlan:
 
     @classmethod
     def for_resources(cls, resources: Iterable[TemplateResource], backend: Backend) -> FetchPlan:
-        return cls(fold_keys((key for r in resources for key in r.keys), backend))
+        """The keys of every resource that can be processed (one with a problem fails
+        before it reads anything)."""
+        return cls(fold_keys((key for r in resources if r.problem is None for key in r.keys), backend))
 
 
 def fold_keys(keys: Iterable[str], backend: Backend) -> tuple[str, ...]:

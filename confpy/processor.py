@@ -59,7 +59,7 @@ class Cycle:
         result = CycleResult()
         fetch_error: BackendError | None = None
         if snapshot is None:
-            plan = FetchPlan.for_resources((r for r in resources if r.problem is None), self.backend)
+            plan = FetchPlan.for_resources(resources, self.backend)
             log.debug("Retrieving keys from store")
             try:
                 snapshot = self.backend.get_values(plan.keys) if plan.keys else Snapshot({})
