@@ -124,9 +124,11 @@ class Daemon:
     def _interval(self) -> int:
         backoff = Backoff(cap=max(1.0, float(self.settings.interval)))
         down_since: float | None = None
-        first = True
+        first, reconfigure = True, None
         while self.stopping is None:
-            if not first:  # conf.d is read again each tick, as confd does
+            if reconfigure is not None:  # SIGHUP: confd.toml too, then this tick
+                self._reconfigure(reconfigure)
+            elif not first:  # conf.d is read again each tick, as confd does
                 self._reload_resources()
             first = False
             delay = float(self.settings.interval)
@@ -145,23 +147,24 @@ class Daemon:
                     down_since = None
                 backoff.reset()
                 self._run_cycle(self.resources, snapshot)
-            self._sleep(delay)
+            reconfigure = self._sleep(delay)
         return 0
 
-    def _sleep(self, seconds: float) -> None:
-        """Wait for the next tick, a stop or a SIGHUP (which starts the next tick now)."""
+    def _sleep(self, seconds: float) -> str | None:
+        """Wait for the next tick or a stop; a SIGHUP ends the wait at once, and its reason
+        is returned."""
         deadline = time.monotonic() + seconds
         while self.stopping is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return
+                return None
             try:
                 event = self.events.get(timeout=remaining)
             except queue.Empty:
-                return
+                return None
             if isinstance(event, _Reconfigure):
-                self._reconfigure(event.reason)
-                return
+                return event.reason
+        return None
 
     # -- watch mode ---------------------------------------------------------------------
 
@@ -169,7 +172,7 @@ class Daemon:
         self.mirror: dict[str, str] | None = None  # the watched keys, as the store has them
         self.dirty: set[Path] = set()  # resources (by conf.d path) to render
         self.first_change = self.last_change = 0.0
-        watcher = self._start_watcher()
+        self._start_watcher()
         confdir_watch = self._start_confdir_watch()
         try:
             while self.stopping is None:
@@ -178,12 +181,12 @@ class Daemon:
                 except queue.Empty:
                     event = None
                 if event is not None:
-                    self._handle(event, watcher)
+                    self._handle(event)
                     if self.settings.debounce_min <= 0:
                         while not self.events.empty():  # what is queued already joins this batch
-                            self._handle(self.events.get(), watcher)
+                            self._handle(self.events.get())
                 if self.mirror is None or self.stopping is not None:
-                    watcher.consumed()
+                    self.watcher.consumed()
                     continue
                 now = time.monotonic()
                 if self.dirty and self._batch_due(now):
@@ -193,14 +196,14 @@ class Daemon:
                 elif self._retry_at is not None and now >= self._retry_at:
                     self._run_cycle(list(self.reload_retry.values()), Snapshot(self.mirror), batch_reloads=True)
                 if self.events.empty():
-                    watcher.consumed()
+                    self.watcher.consumed()
         finally:
-            watcher.stop()
+            self.watcher.stop()  # the current one: a backend switch replaces it
             if confdir_watch is not None:
                 confdir_watch.set()
         return 0
 
-    def _handle(self, event: Any, watcher: Watcher) -> None:
+    def _handle(self, event: Any) -> None:
         if isinstance(event, SnapshotEvent):
             self.mirror = dict(event.snapshot.values)
             self._mark(r.path for r in self.resources)
@@ -208,7 +211,7 @@ class Daemon:
             if self.mirror is not None:
                 _apply(self.mirror, event)
                 self._mark(self._affected(event.key))
-        elif isinstance(event, _Reconfigure) and self._reconfigure(event.reason, watcher):
+        elif isinstance(event, _Reconfigure) and self._reconfigure(event.reason, watching=True):
             self._mark(r.path for r in self.resources)
 
     def _mark(self, paths: Iterable[Path]) -> None:
@@ -219,11 +222,10 @@ class Daemon:
             self.first_change = self.first_change or now
             self.last_change = now
 
-    def _start_watcher(self) -> Watcher:
+    def _start_watcher(self) -> None:
         plan = FetchPlan.for_resources(self.resources, self.backend)
-        self.watcher = create_watcher(self.backend, plan.keys, self.events)
+        self.watcher: Watcher = create_watcher(self.backend, plan.keys, self.events)
         self.watcher.start()
-        return self.watcher
 
     def _batch_due(self, now: float) -> bool:
         quiet, cap = self.settings.debounce_min, self.settings.debounce_max
@@ -311,7 +313,7 @@ class Daemon:
         self.resources = resources or []
         return True
 
-    def _reconfigure(self, reason: str, watcher: Watcher | None = None) -> bool:
+    def _reconfigure(self, reason: str, *, watching: bool = False) -> bool:
         """SIGHUP or an edit in the confdir: re-read settings, conf.d and templates."""
         log.info("Reloading configuration (%s)", reason)
         if self.reload_settings is not None:
@@ -325,7 +327,7 @@ class Daemon:
             self.settings = settings
         if not self._reload_resources():
             return False
-        if watcher is not None:
+        if watching:
             keys = FetchPlan.for_resources(self.resources, self.backend).keys
             if self.watcher.keys != keys or self.watcher.backend is not self.backend:
                 self._restart_or_rekey(keys)

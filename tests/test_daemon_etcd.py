@@ -338,3 +338,19 @@ def test_watch_through_the_v3_api(
     time.sleep(0.5)
     assert dest.stat().st_mtime_ns == mtime
     assert daemon.stop() == 0
+
+
+@pytest.mark.timeout(40)
+def test_sighup_in_interval_mode_starts_the_next_tick_now(
+    etcd: EtcdServer, etcd_prefix: str, tmp_path: Path, daemons: list[ConfpyDaemon]
+) -> None:
+    p = etcd_prefix
+    write_resource(tmp_path, "first", p, dest=tmp_path / "first.conf")
+    etcd.put(f"{p}/nginx-80/a", "10.0.0.1:80")
+    daemon = start(daemons, tmp_path, "-interval", "600", "-backend", "etcd", "-node", etcd.endpoint, "-confdir", str(tmp_path))
+    wait_until(lambda: (tmp_path / "first.conf").exists(), 15, "the first tick")
+    write_resource(tmp_path, "second", p, dest=tmp_path / "second.conf")
+    daemon.send(signal.SIGHUP)
+    wait_until(lambda: read(tmp_path / "second.conf") == upstream("10.0.0.1:80"), 10, "the tick SIGHUP starts")
+    assert len(daemon.log_lines("Reloading configuration (SIGHUP)")) == 1
+    assert daemon.stop() == 0
