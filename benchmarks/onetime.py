@@ -4,9 +4,11 @@ Starts a throw-away etcd (Debian's etcd-server), writes ``/<service>-<port>/<id>
 "ip:port"`` for 500 services, and times ``confpy -onetime -backend etcd`` (the console
 script, as cron runs it) for 1 and for 500 resources, each both with everything to write
 and with everything already in sync. The number of HTTP reads is etcd's own count
-(``/v2/stats/store`` getsSuccess). Prints the median of several runs.
+(``/v2/stats/store`` getsSuccess). Prints the median of several runs, and confpy's own
+share: its time minus that of a Python that only imports httpx and builds the client
+confpy builds (the floor), run just before it.
 
-Usage: python benchmarks/onetime.py [--runs 7]
+Usage: python benchmarks/onetime.py [--runs 9]
 """
 
 from __future__ import annotations
@@ -49,25 +51,33 @@ def gets(client: httpx.Client) -> int:
     return int(client.get("/v2/stats/store").json()["getsSuccess"])
 
 
-def time_run(args: list[str], client: httpx.Client, env: dict[str, str]) -> tuple[float, int]:
-    before = gets(client)
+FLOOR = "import httpx; httpx.Client(verify=False)"  # what confpy imports and builds for an http node
+
+
+def wall_time(command: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    done = subprocess.run([*CONFPY, *args], env=env, capture_output=True, text=True)
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
-        raise SystemExit(f"confpy failed ({done.returncode}):\n{done.stderr}")
-    return elapsed, gets(client) - before
+        raise SystemExit(f"{command[0]} failed ({done.returncode}):\n{done.stderr}")
+    return elapsed
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
     env = {**os.environ, "TZ": "UTC"}
     # Installed packages come byte-compiled; make sure this checkout is too, even where
     # PYTHONDONTWRITEBYTECODE is set, or start-up would measure the compiler.
     compile_env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "confpy")], env=compile_env, check=True)
+    floor = [sys.executable, "-c", FLOOR]
+    print(f"floor: python -c '{FLOOR}', run before each confpy run; 'own' is confpy minus it")
     with tempfile.TemporaryDirectory(prefix="confpy-onetime-bench-") as tmp:
         work = Path(tmp)
         with throwaway_etcd(work) as url, httpx.Client(base_url=url) as client:
@@ -78,29 +88,28 @@ def main() -> None:
                 out.mkdir()
                 write_confdir(confdir, out, count)
                 argv = ["-onetime", "-backend", "etcd", "-node", url, "-confdir", str(confdir), "-log-level", "error"]
-                write_times, in_sync_times = [], []
-                requests = 0
+                times: dict[str, list[float]] = {"write": [], "in sync": []}
+                own: dict[str, list[float]] = {"write": [], "in sync": []}
+                reads = 0
                 for _ in range(args.runs):
                     shutil.rmtree(out)
                     out.mkdir()
-                    elapsed, requests = time_run(argv, client, env)
-                    write_times.append(elapsed)
-                    elapsed, _ = time_run(argv, client, env)
-                    in_sync_times.append(elapsed)
-                print(f"{count} resource(s), {requests} HTTP read(s) per run:")
-                print(f"  everything to write: {statistics.median(write_times) * 1000:.0f} ms (median of {args.runs})")
-                print(f"  everything in sync:  {statistics.median(in_sync_times) * 1000:.0f} ms")
-        for what, code in (
-            ("python -c pass", "pass"),
-            ("python -c 'import httpx'", "import httpx"),
-            ("python -c 'import httpx; httpx.Client()' (confpy's floor)", "import httpx; httpx.Client()"),
-        ):
-            times = []
-            for _ in range(args.runs):
-                started = time.perf_counter()
-                subprocess.run([sys.executable, "-c", code], check=True)
-                times.append(time.perf_counter() - started)
-            print(f"reference: {what} takes {statistics.median(times) * 1000:.0f} ms here")
+                    for case in ("write", "in sync"):
+                        # Paired with a floor run just before: this VM's speed drifts
+                        # by a third from minute to minute, and the pair drifts together.
+                        base = wall_time(floor, env)
+                        before = gets(client)
+                        elapsed = wall_time([*CONFPY, *argv], env)
+                        reads = gets(client) - before
+                        times[case].append(elapsed)
+                        own[case].append(elapsed - base)
+                print(f"{count} resource(s), {reads} HTTP read(s) per run, medians of {args.runs}:")
+                for case, label in (("write", "everything to write"), ("in sync", "everything in sync ")):
+                    print(f"  {label}: {ms(statistics.median(times[case]))}, own {ms(statistics.median(own[case]))}")
+        for what, code in (("python -c pass", "pass"), ("python -c 'import httpx'", "import httpx"), ("the floor", FLOOR)):
+            spent = [wall_time([sys.executable, "-c", code], env) for _ in range(args.runs)]
+            print(f"reference: {what} takes {ms(statistics.median(spent))} here")
+
 
 if __name__ == "__main__":
     main()
