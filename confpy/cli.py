@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import sys
@@ -14,9 +13,27 @@ from .goflag import FlagError, HelpRequested
 from .log import parse_level, setup_logging
 from .settings import Settings, build_flagset, load_settings
 
-__all__ = ["main"]
+__all__ = ["console_main", "main"]
 
 log = logging.getLogger("confpy.cli")
+
+
+def console_main() -> None:
+    """The ``confpy`` command: ``main``, then exit at once.
+
+    Everything is done when ``main`` returns: its files are written and synced, its
+    commands waited for, its backend closed. An orderly interpreter shutdown would then
+    spend 20 to 30 ms (an eighth of a ``-onetime`` run) freeing every module one by one,
+    so the streams are flushed and the process ends without it.
+    """
+    code = main()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said anyway
+            pass
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,7 +89,7 @@ def _resolve_nodes(settings: Settings) -> Settings:
     nodes = tuple(f"{srv.Target.rstrip('.')}:{srv.Port}" for srv in targets)
     if settings.backend == "etcd":
         nodes = tuple(f"{settings.scheme}://{node}" for node in nodes)
-    return dataclasses.replace(settings, nodes=nodes)
+    return settings._replace(nodes=nodes)
 
 
 def _run(settings: Settings, reload_settings: Callable[[], Settings]) -> int:
@@ -84,7 +101,7 @@ def _run(settings: Settings, reload_settings: Callable[[], Settings]) -> int:
         log.warning("-secret-keyring is not supported: templates cannot use cget, cgets, cgetv or cgetvs")
     log.info("Starting confd")
     try:
-        backend = create_backend(dataclasses.replace(backend_settings(settings), environ=os.environ))
+        backend = create_backend(backend_settings(settings)._replace(environ=os.environ))
     except ConfpyError as exc:
         log.critical("%s", exc)
         return 1

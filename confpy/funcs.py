@@ -24,8 +24,7 @@ import math
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from confpy.gotemplate.strconv import quote
 from confpy.gotemplate.values import IntList, StringList, go_type_name
@@ -491,8 +490,7 @@ def _srv_order(record: SRV) -> str:
     return f"{record.Target}{record.Port}{record.Priority}{record.Weight}"
 
 
-@dataclass(frozen=True)
-class HostIO:
+class HostIO(NamedTuple):
     """The I/O side of the function map: environment, clock, files and DNS.
 
     ``environ`` defaults to the live ``os.environ``; ``resolv_conf`` to reading

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["Flag", "FlagError", "FlagSet", "HelpRequested", "parse_go_bool", "parse_go_int"]
 
@@ -95,8 +94,7 @@ def format_go_duration(seconds: float) -> str:
     return f"{sign}{text}{fraction(ns, 1_000_000_000)}s"
 
 
-@dataclass(frozen=True)
-class Flag:
+class Flag(NamedTuple):
     name: str
     kind: str  # "bool", "string", "int", "list" (repeatable string) or "duration"
     usage: str
@@ -104,12 +102,12 @@ class Flag:
     parse: Callable[[str], Any] | None = None  # converts a value; raises ValueError
 
 
-@dataclass
 class FlagSet:
     """A set of Go-style flags; ``parse`` returns only the flags actually given."""
 
-    program: str
-    flags: dict[str, Flag] = field(default_factory=dict)
+    def __init__(self, program: str) -> None:
+        self.program = program
+        self.flags: dict[str, Flag] = {}
 
     def add(self, flag: Flag) -> None:
         self.flags[flag.name] = flag

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .backends.base import Backend, Snapshot
 from .resources import TemplateResource
@@ -19,8 +19,7 @@ from .store import KVStore, store_key
 __all__ = ["FetchPlan", "resource_view", "touches"]
 
 
-@dataclass(frozen=True)
-class FetchPlan:
+class FetchPlan(NamedTuple):
     keys: tuple[str, ...]  # what to ask the backend for, sorted
 
     @classmethod

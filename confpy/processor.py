@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .backends.base import Backend, BackendSettings, Snapshot
@@ -25,11 +24,11 @@ __all__ = ["Cycle", "CycleResult", "backend_settings", "load_or_report", "run_on
 log = logging.getLogger("confpy.processor")
 
 
-@dataclass
 class CycleResult:
-    errors: list[tuple[TemplateResource, ConfpyError]] = field(default_factory=list)
-    updated: list[TemplateResource] = field(default_factory=list)  # dest replaced
-    reload_failed: list[TemplateResource] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.errors: list[tuple[TemplateResource, ConfpyError]] = []
+        self.updated: list[TemplateResource] = []  # dest replaced
+        self.reload_failed: list[TemplateResource] = []
 
 
 class Cycle:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import RenderError
+from .fileio import read_file
 from .funcs import confd_funcs
 from .gotemplate import StringList, Template, TemplateError, TemplateSyntaxError
 from .resources import TemplateResource
@@ -52,8 +53,7 @@ class StoreSlot:
         return self.store.lsdir(path)
 
 
-@dataclass
-class _Compiled:
+class _Compiled(NamedTuple):
     stamp: tuple[int, int, int]  # mtime_ns, size, inode of the file compiled
     template: Template
     slot: StoreSlot
@@ -90,7 +90,7 @@ class Renderer:
         if cached is not None and cached.stamp == stamp:
             return cached
         try:
-            data = src.read_bytes()
+            data = read_file(src)
         except OSError as exc:
             raise RenderError(f"Cannot read template {src}: {exc.strerror}") from None
         slot = StoreSlot()

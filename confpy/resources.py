@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .fileio import read_file
 from .settings import Settings
 from .store import go_path_clean
 from .tomlread import TYPE_NAMES, TomlSyntaxError, describe_type, fits, match_keys, parse_toml
@@ -100,7 +101,7 @@ def load_resources(settings: Settings) -> list[TemplateResource]:
 
 def load_resource(path: Path, settings: Settings) -> TemplateResource:
     try:
-        raw = path.read_bytes()
+        raw = read_file(path)
     except OSError as exc:
         raise ConfigError(f"Cannot process template resource {path} - {exc.strerror}") from None
     try:

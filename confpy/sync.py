@@ -14,11 +14,12 @@ import logging
 import os
 import stat
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .commands import CommandFailed, run_command
 from .errors import CheckFailed, ReloadFailed, SyncError
+from .fileio import read_file
 from .gotemplate import Template, TemplateError
 from .resources import TemplateResource
 
@@ -29,15 +30,13 @@ log = logging.getLogger("confpy.sync")
 DEFAULT_MODE = 0o644
 
 
-@dataclass(frozen=True)
-class SyncOptions:
+class SyncOptions(NamedTuple):
     noop: bool = False
     sync_only: bool = False
     keep_stage_file: bool = False
 
 
-@dataclass(frozen=True)
-class SyncOutcome:
+class SyncOutcome(NamedTuple):
     changed: bool  # the dest differed (content, mode or owner)
     committed: bool  # the dest was replaced
 
@@ -134,8 +133,7 @@ def _in_sync(dest: str, dest_stat: os.stat_result | None, content: bytes, mode: 
     if (dest_stat.st_uid, dest_stat.st_gid) != (uid, gid) or dest_stat.st_size != len(content):
         return False
     try:
-        with open(dest, "rb") as handle:
-            return handle.read() == content
+        return read_file(dest) == content
     except OSError:
         return False
 
@@ -206,8 +204,7 @@ def _is_config_changed(stage_fd: int, dest: str, content: bytes) -> bool:
         log.info("%s has mode %s should be %s", dest, _go_filemode(dest_stat.st_mode), _go_filemode(stage_stat.st_mode))
         changed = True
     try:
-        with open(dest, "rb") as handle:
-            current = handle.read()
+        current = read_file(dest)
     except OSError as exc:
         log.error("cannot read %s: %s", dest, exc.strerror)
         return True
@@ -249,8 +246,7 @@ def _unified_diff(dest: str, content: bytes) -> str:
     import difflib  # -noop at debug level only
 
     try:
-        with open(dest, "rb") as handle:
-            old = handle.read().decode("utf-8", "replace")
+        old = read_file(dest).decode("utf-8", "replace")
     except OSError:
         old = ""
     new = content.decode("utf-8", "replace")

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 __all__ = ["Backend", "BackendSettings", "Snapshot", "path_key_matches"]
 
 
-@dataclass(frozen=True)
-class BackendSettings:
+class BackendSettings(NamedTuple):
     """What a backend needs from confpy's settings (confd's flag names in comments)."""
 
     backend: str = "etcd"  # -backend
@@ -28,11 +26,10 @@ class BackendSettings:
     filter: str = "*"  # -filter
     separator: str = ""  # -separator (redis)
     timeout: float = 3.0  # -backend-timeout: bound on connecting and on each answer
-    environ: Mapping[str, str] | None = field(default=None, compare=False)  # env backend source
+    environ: Mapping[str, str] | None = None  # env backend source
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(NamedTuple):
     """The values read from the store for a set of keys.
 
     ``values`` maps full store keys (leading ``/``) to values. ``index`` is the store's

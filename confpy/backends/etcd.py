@@ -12,8 +12,7 @@ import posixpath
 import socket
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 import httpx
@@ -35,8 +34,7 @@ _KEY_NOT_FOUND = 100
 _INDEX_CLEARED = 401
 
 
-@dataclass(frozen=True)
-class WatchResult:
+class WatchResult(NamedTuple):
     """One change reported by a v2 long-poll."""
 
     action: str  # set, update, create, compareAndSwap, delete, compareAndDelete, expire

@@ -6,7 +6,6 @@ by name in ``create_backend``, so ``-backend env`` never loads httpx.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import os
 from collections.abc import Mapping
@@ -69,7 +68,7 @@ def create_backend(settings: BackendSettings) -> Backend:
     if not settings.nodes:
         nodes = default_nodes(name, os.environ if settings.environ is None else settings.environ)
         if nodes:
-            settings = dataclasses.replace(settings, nodes=nodes)
+            settings = settings._replace(nodes=nodes)
     module_name, _, class_name = _BACKENDS[name].partition(":")
     backend_class = getattr(importlib.import_module(module_name), class_name)
     backend: Backend = backend_class(settings)

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import runtime
 from .builtins import BUILTINS
@@ -63,8 +62,7 @@ _STR_RESULT = frozenset({"print", "printf", "println", "html", "js", "urlquery"}
 _CONSTANT_NODES = (BoolNode, NumberNode, StringNode, NilNode)
 
 
-@dataclass(frozen=True)
-class LineInfo:
+class LineInfo(NamedTuple):
     """What a generated line does, for turning an exception on it into Go's error."""
 
     site: Site
@@ -72,16 +70,14 @@ class LineInfo:
     template_call: bool = False
 
 
-@dataclass
-class CompiledModule:
+class CompiledModule(NamedTuple):
     source: str
     filename: str
     functions: dict[str, Callable[..., None]]
     lines: dict[int, LineInfo]
 
 
-@dataclass(frozen=True)
-class _Value:
+class _Value(NamedTuple):
     """A compiled expression: a local name or a literal, and what it may hold."""
 
     expr: str

@@ -27,8 +27,7 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .values import GoList, GoMap
 
@@ -46,8 +45,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class GoType:
+class GoType(NamedTuple):
     kind: str  # interface, value, bool, int, uint, float, complex, string, slice, map, other
     name: str  # as Go prints the type in messages
     zero: Callable[[], Any] | None = None  # the zero value, for kinds that can be nil
@@ -102,8 +100,7 @@ def go_type_of_annotation(annotation: Any) -> GoType:
     return INTERFACE
 
 
-@dataclass(frozen=True)
-class FuncSignature:
+class FuncSignature(NamedTuple):
     """The Go view of a callable: fixed parameter types, and the variadic element type."""
 
     params: tuple[GoType, ...]
