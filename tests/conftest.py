@@ -7,6 +7,7 @@
 ``etcd_tls``        an etcd serving https and requiring a client certificate (``.tls``
                     holds the CA and certificate files; started on first use).
 ``fault_server``    factory: ``fault_server(mode, **options)`` -> a running FaultServer.
+``post_fault_server`` the same, answering POSTs too (the v3 gateway): a PostFaultServer.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from servers import EtcdServer, FaultServer, make_tls_files, require_etcd
+from servers import EtcdServer, FaultServer, PostFaultServer, make_tls_files, require_etcd
 
 
 def _start_etcd(tmp_path_factory: pytest.TempPathFactory, name: str, **options: Any) -> EtcdServer:
@@ -83,13 +84,15 @@ def etcd_tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdServer]:
         server.stop()
 
 
-@pytest.fixture()
-def fault_server() -> Iterator[Callable[..., FaultServer]]:
-    """``fault_server("slow", delay=10)`` etc.; every server made is stopped afterwards."""
-    made: list[FaultServer] = []
+_Fault = TypeVar("_Fault", bound=FaultServer)
 
-    def make(mode: str = "record", **options: Any) -> FaultServer:
-        server = FaultServer(mode=mode, **options).start()
+
+def _fault_servers(kind: type[_Fault]) -> Iterator[Callable[..., _Fault]]:
+    made: list[_Fault] = []
+
+    def make(mode: str = "record", **options: Any) -> _Fault:
+        server = kind(mode=mode, **options)
+        server.start()
         made.append(server)
         return server
 
@@ -98,3 +101,15 @@ def fault_server() -> Iterator[Callable[..., FaultServer]]:
     finally:
         for server in made:
             server.stop()
+
+
+@pytest.fixture()
+def fault_server() -> Iterator[Callable[..., FaultServer]]:
+    """``fault_server("slow", delay=10)`` etc.; every server made is stopped afterwards."""
+    yield from _fault_servers(FaultServer)
+
+
+@pytest.fixture()
+def post_fault_server() -> Iterator[Callable[..., PostFaultServer]]:
+    """``post_fault_server("slow", delay=10)``: the fault server, answering POSTs."""
+    yield from _fault_servers(PostFaultServer)

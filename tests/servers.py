@@ -1,7 +1,7 @@
 """Server processes for the tests: a real etcd member, and a tiny fault-injection server.
 
-The etcd helpers talk to the v2 HTTP API directly (with httpx), independently of the code
-under test, so a bug in the backend cannot hide a bug in the fixture.
+The etcd helpers talk to the v2 HTTP API and the v3 JSON gateway directly (with httpx),
+independently of the code under test, so a bug in a backend cannot hide a bug in the fixture.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -30,12 +30,16 @@ __all__ = [
     "ETCD_BINARY",
     "EtcdServer",
     "FaultServer",
+    "PostFaultServer",
     "RecordedRequest",
     "TlsFiles",
+    "b64",
     "dead_endpoint",
     "free_port",
     "make_tls_files",
+    "put_v3",
     "require_etcd",
+    "v3",
 ]
 
 ETCD_BINARY = "/usr/bin/etcd"
@@ -289,6 +293,30 @@ class EtcdServer:
         return int(self._v2("GET", "/").headers["X-Etcd-Index"])
 
 
+# -- the v3 JSON gateway, for setting up data -----------------------------------------------
+
+
+def b64(data: str | bytes) -> str:
+    """The gateway's encoding of keys and values."""
+    return base64.b64encode(data.encode() if isinstance(data, str) else data).decode()
+
+
+def v3(server: EtcdServer, path: str, body: dict[str, Any], token: str = "") -> dict[str, Any]:
+    """POST ``body`` to ``/v3/<path>``; the answer's JSON, or RuntimeError when not 200."""
+    headers = {"Authorization": token} if token else {}
+    answer = server.http.post(f"/v3/{path}", json=body, headers=headers)
+    if answer.status_code != 200:
+        raise RuntimeError(f"{path}: {answer.status_code} {answer.text.strip()}")
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+def put_v3(server: EtcdServer, key: str | bytes, value: str | bytes, token: str = "") -> int:
+    """Set ``key``; returns the revision of the write (its mod_revision)."""
+    answer = v3(server, "kv/put", {"key": b64(key), "value": b64(value)}, token)
+    return int(answer["header"]["revision"])
+
+
 @dataclass(frozen=True)
 class RecordedRequest:
     method: str
@@ -350,6 +378,14 @@ class _FaultHandler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
+class _PostFaultHandler(_FaultHandler):
+    """The fault server's behaviours for POST too (the v3 gateway is all POSTs)."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))  # keep-alive stays sane
+        self.do_GET()
+
+
 class _FaultHTTPServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     owner: FaultServer
@@ -365,6 +401,7 @@ class FaultServer:
     ``status`` with ``body`` (e.g. a 500 "no leader").
     """
 
+    handler: ClassVar[type[_FaultHandler]] = _FaultHandler
     mode: str = "record"
     delay: float = 30.0
     status: int = 500
@@ -381,7 +418,7 @@ class FaultServer:
     _thread: threading.Thread | None = None
 
     def start(self) -> FaultServer:
-        server = _FaultHTTPServer(("127.0.0.1", 0), _FaultHandler)
+        server = _FaultHTTPServer(("127.0.0.1", 0), self.handler)
         server.owner = self
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -403,6 +440,14 @@ class FaultServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+@dataclass
+class PostFaultServer(FaultServer):
+    """The fault server answering POSTs as well, as the v3 gateway does; no etcd v2 body."""
+
+    handler: ClassVar[type[_FaultHandler]] = _PostFaultHandler
+    body: dict[str, Any] = field(default_factory=dict)
 
 
 @contextlib.contextmanager

@@ -1,18 +1,17 @@
 """The etcdv3 backend against a real etcd 3.4 (its v3 JSON gateway), plus fault servers.
 
 Test data is written through the gateway with the fixture's own httpx client, never
-with the code under test.
+with the code under test. What the v2 backend does alike (failover, timeouts, clear
+errors, restart, TLS) is tested for both in test_http_backends.py.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,50 +19,32 @@ import pytest
 from cli_helpers import make_confdir, run_confpy
 from servers import (
     EtcdServer,
-    FaultServer,
-    _FaultHandler,
-    _FaultHTTPServer,
+    PostFaultServer,
+    b64,
     dead_endpoint,
+    put_v3,
     require_etcd,
+    v3,
 )
 
 from confpy.backends import etcdv3
 from confpy.backends.base import BackendSettings
 from confpy.backends.etcdv3 import COALESCE_KEYS, TXN_OPS, EtcdCompacted, EtcdV3Backend
 from confpy.backends.registry import create_backend
-from confpy.errors import BackendError, BackendUnavailable, ConfigError
+from confpy.errors import BackendError, BackendUnavailable
 
 BackendFactory = Callable[..., EtcdV3Backend]
 
-# -- the v3 gateway, for setting up data --------------------------------------------------
-
-
-def _b64(data: str | bytes) -> str:
-    return base64.b64encode(data.encode() if isinstance(data, str) else data).decode()
-
-
-def v3(server: EtcdServer, path: str, body: dict[str, Any], token: str = "") -> dict[str, Any]:
-    headers = {"Authorization": token} if token else {}
-    answer = server.http.post(f"/v3/{path}", json=body, headers=headers)
-    if answer.status_code != 200:
-        raise RuntimeError(f"{path}: {answer.status_code} {answer.text.strip()}")
-    result: dict[str, Any] = answer.json()
-    return result
-
-
-def put_v3(server: EtcdServer, key: str | bytes, value: str | bytes, token: str = "") -> int:
-    """Set ``key``; returns the revision of the write (its mod_revision)."""
-    answer = v3(server, "kv/put", {"key": _b64(key), "value": _b64(value)}, token)
-    return int(answer["header"]["revision"])
+# -- the v3 gateway, for setting up data (put_v3 and v3 itself are in servers.py) ---------
 
 
 def delete_v3(server: EtcdServer, key: str) -> int:
-    return int(v3(server, "kv/deleterange", {"key": _b64(key)})["header"]["revision"])
+    return int(v3(server, "kv/deleterange", {"key": b64(key)})["header"]["revision"])
 
 
 def put_all_v3(server: EtcdServer, values: dict[str, str]) -> int:
     """Set several keys, 100 a transaction (so up to 100 at one revision); the last one's."""
-    ops = [{"request_put": {"key": _b64(k), "value": _b64(v)}} for k, v in values.items()]
+    ops = [{"request_put": {"key": b64(k), "value": b64(v)}} for k, v in values.items()]
     revision = 0
     for start in range(0, len(ops), 100):
         answer = v3(server, "kv/txn", {"success": ops[start : start + 100]})
@@ -82,59 +63,21 @@ def grpc_calls(server: EtcdServer, method: str) -> float:
 
 
 @pytest.fixture()
-def make_backend() -> Iterator[BackendFactory]:
+def make_backend(closing: Callable[[Any], Any]) -> BackendFactory:
     """``make_backend(node, ..., timeout=1, basic_auth=True, ...)``; all closed afterwards."""
-    made: list[EtcdV3Backend] = []
 
     def make(*nodes: str, **settings: Any) -> EtcdV3Backend:
-        backend = EtcdV3Backend(BackendSettings(backend="etcdv3", nodes=nodes, **settings))
-        made.append(backend)
+        backend: EtcdV3Backend = closing(
+            EtcdV3Backend(BackendSettings(backend="etcdv3", nodes=nodes, **settings))
+        )
         return backend
 
-    yield make
-    for backend in made:
-        backend.close()
+    return make
 
 
 @pytest.fixture()
 def backend(etcd: EtcdServer, make_backend: BackendFactory) -> EtcdV3Backend:
     return make_backend(etcd.endpoint)
-
-
-class _PostFaultHandler(_FaultHandler):
-    """The fault server's behaviours for POST too (the v3 gateway is all POSTs)."""
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))  # keep-alive stays sane
-        self.do_GET()
-
-
-@dataclass
-class PostFaultServer(FaultServer):
-    body: dict[str, Any] = field(default_factory=dict)
-
-    def start(self) -> PostFaultServer:
-        server = _FaultHTTPServer(("127.0.0.1", 0), _PostFaultHandler)
-        server.owner = self
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-
-@pytest.fixture()
-def post_fault_server() -> Iterator[Callable[..., PostFaultServer]]:
-    """``post_fault_server("slow", delay=10)``: the fault server, answering POSTs."""
-    made: list[PostFaultServer] = []
-
-    def make(mode: str = "record", **options: Any) -> PostFaultServer:
-        server = PostFaultServer(mode=mode, **options).start()
-        made.append(server)
-        return server
-
-    yield make
-    for server in made:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +103,7 @@ def etcd_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdServer]:
                 "auth/role/grant",
                 {
                     "name": "reader",
-                    "perm": {"key": _b64("/auth"), "range_end": _b64("/auti"), "permType": "READ"},
+                    "perm": {"key": b64("/auth"), "range_end": b64("/auti"), "permType": "READ"},
                 },
             ),
             ("auth/user/grant", {"user": "confd", "role": "reader"}),
@@ -222,19 +165,6 @@ def test_path_boundary(etcd: EtcdServer, etcd_prefix: str, backend: EtcdV3Backen
 
 
 @pytest.mark.timeout(20)
-def test_missing_keys_are_absent(
-    etcd: EtcdServer, etcd_prefix: str, backend: EtcdV3Backend
-) -> None:
-    written = put_v3(etcd, f"{etcd_prefix}/there", "yes")
-    snapshot = backend.get_values([f"{etcd_prefix}/nope"])
-    assert snapshot.values == {}
-    assert isinstance(snapshot.index, int) and snapshot.index >= written
-    snapshot = backend.get_values([f"{etcd_prefix}/nope", f"{etcd_prefix}/there", "/t-none/x"])
-    assert snapshot.values == {f"{etcd_prefix}/there": "yes"}
-    assert backend.get_values([]).values == {}
-
-
-@pytest.mark.timeout(20)
 def test_index_is_the_revision_read(
     etcd: EtcdServer, etcd_prefix: str, backend: EtcdV3Backend
 ) -> None:
@@ -275,9 +205,9 @@ def test_reads_are_pinned_to_one_revision(
             at = v3(
                 etcd,
                 "kv/range",
-                {"key": _b64(keys[0]), "revision": snapshot.index},
+                {"key": b64(keys[0]), "revision": snapshot.index},
             )
-            assert _b64(snapshot.values[keys[0]]) == at["kvs"][0]["value"]
+            assert b64(snapshot.values[keys[0]]) == at["kvs"][0]["value"]
     finally:
         stop.set()
         writer.join(10)
@@ -353,19 +283,6 @@ def test_odd_keys_and_values(etcd: EtcdServer, etcd_prefix: str, backend: EtcdV3
     }
 
 
-@pytest.mark.timeout(20)
-def test_node_forms_and_sources(
-    etcd: EtcdServer, etcd_prefix: str, make_backend: BackendFactory
-) -> None:
-    put_v3(etcd, f"{etcd_prefix}/k", "v")
-    for node in (etcd.endpoint, etcd.url, etcd.url + "/"):
-        backend = make_backend(node)
-        assert backend.get_values([f"{etcd_prefix}/k"]).values == {f"{etcd_prefix}/k": "v"}
-        assert backend.sources() == etcd.url
-    both = make_backend("127.0.0.1:1", "https://10.0.0.1:2379")
-    assert both.sources() == "http://127.0.0.1:1, https://10.0.0.1:2379"
-
-
 def test_registry_and_defaults() -> None:
     backend = create_backend(BackendSettings(backend="etcdv3", environ={}))
     try:
@@ -375,87 +292,15 @@ def test_registry_and_defaults() -> None:
         backend.close()
 
 
-def test_bad_settings_are_config_errors(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="no nodes"):
-        EtcdV3Backend(BackendSettings(nodes=()))
-    with pytest.raises(ConfigError, match="ftp://x"):
-        EtcdV3Backend(BackendSettings(nodes=("ftp://x:1",)))
-    with pytest.raises(ConfigError, match="-basic-auth") as caught:
-        EtcdV3Backend(BackendSettings(nodes=("http://u:pw-in-url@h:1",)))
-    assert "pw-in-url" not in str(caught.value)
-    with pytest.raises(ConfigError, match="together"):
-        EtcdV3Backend(BackendSettings(nodes=("x:1",), client_cert="c.pem"))
-    with pytest.raises(ConfigError, match=r"nope\.pem"):
-        EtcdV3Backend(BackendSettings(nodes=("x:1",), client_cakeys=str(tmp_path / "nope.pem")))
-
-
 # -- failures ---------------------------------------------------------------------------
 
 
-@pytest.mark.timeout(20)
-def test_failover_to_the_next_node_and_remember_it(
-    etcd: EtcdServer,
-    etcd_prefix: str,
-    make_backend: BackendFactory,
-    post_fault_server: Callable[..., PostFaultServer],
-) -> None:
-    put_v3(etcd, f"{etcd_prefix}/k", "v")
-    backend = make_backend(dead_endpoint(), etcd.endpoint)
-    assert backend.get_values([f"{etcd_prefix}/k"]).values == {f"{etcd_prefix}/k": "v"}
-
-    hangs_up = post_fault_server("close")
-    backend = make_backend(hangs_up.endpoint, etcd.endpoint)
-    for _ in range(3):
-        assert backend.get_values([f"{etcd_prefix}/k"]).values == {f"{etcd_prefix}/k": "v"}
-    assert len(hangs_up.requests) == 1  # once etcd answered, it is asked first
-
-
-@pytest.mark.timeout(20)
-def test_all_nodes_dead_is_unavailable_and_names_them(make_backend: BackendFactory) -> None:
-    first, second = dead_endpoint(), dead_endpoint()
-    backend = make_backend(first, second, basic_auth=True, username="u", password="s3cret-pw")
-    started = time.monotonic()
-    with pytest.raises(BackendUnavailable) as caught:
-        backend.get_values(["/a", "/b", "/c"])
-    assert time.monotonic() - started < 3
-    message = str(caught.value)
-    assert message.startswith("cannot reach etcd at any node: ")
-    assert f"http://{first}: connection refused" in message
-    assert f"http://{second}: connection refused" in message
-    assert "s3cret-pw" not in message
-    single = make_backend("127.0.0.1:1")
-    with pytest.raises(
-        BackendUnavailable,
-        match=r"^cannot reach etcd at http://127\.0\.0\.1:1: connection refused$",
-    ):
-        single.get_values(["/a"])
-
-
 @pytest.mark.timeout(15)
-def test_slow_nodes_time_out_within_the_bound(
+def test_odd_answers_and_404_are_clear_errors(
     make_backend: BackendFactory, post_fault_server: Callable[..., PostFaultServer]
 ) -> None:
-    slow, slower = post_fault_server("slow", delay=30), post_fault_server("slow", delay=30)
-    backend = make_backend(slow.endpoint, slower.endpoint, timeout=0.5)
-    started = time.monotonic()
-    with pytest.raises(BackendUnavailable, match=r"no answer within 0\.5s") as caught:
-        backend.get_values([f"/k{i}" for i in range(50)])
-    assert time.monotonic() - started < 3
-    assert slow.url in str(caught.value) and slower.url in str(caught.value)
-
-
-@pytest.mark.timeout(15)
-def test_cut_connection_garbage_and_404_are_clear_errors(
-    make_backend: BackendFactory, post_fault_server: Callable[..., PostFaultServer]
-) -> None:
-    cut = make_backend(post_fault_server("close").endpoint, timeout=1)
-    with pytest.raises(BackendUnavailable, match="connection closed without an answer"):
-        cut.get_values(["/x"])
-    garbage = make_backend(post_fault_server("garbage").endpoint, timeout=1)
-    with pytest.raises(BackendError, match="not JSON") as caught:
-        garbage.get_values(["/x"])
-    assert not isinstance(caught.value, BackendUnavailable)
-
+    """Beyond the cut connection and the garbage of test_http_backends.py: answers that
+    are JSON but not etcd's, and a server without the gateway."""
     # JSON, but not the shape of an etcd answer.
     odd = post_fault_server("record", body={"header": {"revision": "1"}, "responses": [{}, 7]})
     with pytest.raises(BackendError, match=r"answered 2 reads for 1 keys"):
@@ -472,69 +317,6 @@ def test_cut_connection_garbage_and_404_are_clear_errors(
         make_backend(no_gateway.endpoint).get_values(["/x"])
     assert no_gateway.url in str(caught.value) and "etcd 3.3 or later" in str(caught.value)
     assert [r.path for r in no_gateway.requests] == ["/v3/kv/txn", "/v3beta/kv/txn"]
-
-
-@pytest.mark.timeout(15)
-def test_etcd_errors_fail_over_or_are_reported(
-    etcd: EtcdServer,
-    etcd_prefix: str,
-    make_backend: BackendFactory,
-    post_fault_server: Callable[..., PostFaultServer],
-) -> None:
-    no_leader = post_fault_server(
-        "status",
-        status=503,
-        body={"error": "etcdserver: no leader", "message": "etcdserver: no leader", "code": 14},
-    )
-    put_v3(etcd, f"{etcd_prefix}/k", "v")
-    backend = make_backend(no_leader.endpoint, etcd.endpoint)
-    assert backend.get_values([f"{etcd_prefix}/k"]).values == {f"{etcd_prefix}/k": "v"}
-    with pytest.raises(BackendUnavailable, match="etcdserver: no leader"):
-        make_backend(no_leader.endpoint).get_values(["/k"])
-
-    denied = post_fault_server(
-        "status",
-        status=403,
-        body={"error": "x", "message": "etcdserver: permission denied", "code": 7},
-    )
-    with pytest.raises(
-        BackendError, match=rf"^etcd at {re.escape(denied.url)}: etcdserver: permission denied$"
-    ):
-        make_backend(denied.endpoint).get_values(["/k"])
-
-
-@pytest.mark.timeout(40)
-def test_member_restart_is_survived(
-    etcd: EtcdServer, etcd_prefix: str, make_backend: BackendFactory
-) -> None:
-    put_v3(etcd, f"{etcd_prefix}/k", "before")
-    backend = make_backend(etcd.endpoint, timeout=1)
-    assert backend.get_values([f"{etcd_prefix}/k"]).values == {f"{etcd_prefix}/k": "before"}
-    etcd.stop()
-    try:
-        with pytest.raises(BackendUnavailable, match="connection refused"):
-            backend.get_values([f"{etcd_prefix}/k"])
-    finally:
-        etcd.start()
-    assert backend.get_values([f"{etcd_prefix}/k"]).values == {f"{etcd_prefix}/k": "before"}
-
-
-@pytest.mark.timeout(40)
-def test_tls_with_client_certificate(etcd_tls: EtcdServer, make_backend: BackendFactory) -> None:
-    assert etcd_tls.tls is not None
-    put_v3(etcd_tls, "/tls-v3/k", "secret-ish")
-    files = {
-        "client_cert": str(etcd_tls.tls.client_cert),
-        "client_key": str(etcd_tls.tls.client_key),
-        "client_cakeys": str(etcd_tls.tls.ca),
-    }
-    # host:port with TLS files speaks https, as confd's v3 client does.
-    for node in (etcd_tls.url, etcd_tls.endpoint):
-        backend = make_backend(node, **files)
-        assert backend.get_values(["/tls-v3"]).values == {"/tls-v3/k": "secret-ish"}
-    untrusted = make_backend(etcd_tls.url, timeout=2)
-    with pytest.raises(BackendUnavailable, match="certificate"):
-        untrusted.get_values(["/tls-v3"])
 
 
 # -- etcd user authentication (-basic-auth) ---------------------------------------------
@@ -559,7 +341,7 @@ def test_user_authentication(etcd_auth: EtcdServer, make_backend: BackendFactory
     assert backend.get_values(["/auth"]).values == {"/auth/k": "v2"}
 
     # The user needs no permission on any key for the current revision.
-    answer = v3(server, "kv/range", {"key": _b64("/")}, _root_token(server))
+    answer = v3(server, "kv/range", {"key": b64("/")}, _root_token(server))
     assert backend.current_revision() == int(answer["header"]["revision"])
 
     # Credentials given while auth is off are not used, until auth is turned on.
@@ -700,7 +482,7 @@ def test_watch_fails_over_and_reports_dead_nodes(
     stop = threading.Event()
     backend = make_backend(dead, slow.endpoint, etcd.endpoint, timeout=0.5)
     # From the next revision: the write below is seen however long the failover takes.
-    now = int(v3(etcd, "kv/range", {"key": _b64("/")})["header"]["revision"])
+    now = int(v3(etcd, "kv/range", {"key": b64("/")})["header"]["revision"])
     thread, outcome = _in_thread(
         lambda: backend.watch(etcd_prefix, now + 1, lambda *e: events.append(e), stop)
     )
@@ -779,12 +561,3 @@ def test_onetime_with_no_etcd_fails_in_one_line(tmp_path: Path) -> None:
     run = run_confpy("-onetime", "-backend", "etcdv3", "-node", dead, "-confdir", str(confdir))
     assert run.code == 1
     assert f"cannot reach etcd at http://{dead}: connection refused" in run.one_error()
-
-
-@pytest.mark.timeout(10)
-def test_closed_backend_fails_clearly(make_backend: BackendFactory) -> None:
-    backend = make_backend("127.0.0.1:1")
-    backend.close()
-    backend.close()  # twice is harmless
-    with pytest.raises(BackendError, match="closed"):
-        backend.get_values(["/x"])
