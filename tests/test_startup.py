@@ -1,0 +1,86 @@
+"""What a one-shot run loads: start-up time is a feature, so the modules a run does not
+use must stay out of it. Each test runs confpy in a fresh interpreter and lists
+``sys.modules`` once it is done."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cli_helpers import make_confdir
+from servers import EtcdServer
+
+pytestmark = pytest.mark.timeout(60)
+
+TEMPLATE = '{{range gets "/app/*"}}{{.Key}}={{.Value}}\n{{end}}'
+
+# Never needed by -onetime: the second engine, the daemon's pieces, diffing, DNS, clocks.
+NEVER = {
+    "jinja2",
+    "watchfiles",
+    "confpy.daemon",
+    "confpy.watch",
+    "confpy.dnslookup",
+    "confpy.gotime",
+    "difflib",
+    "concurrent.futures",
+}
+
+
+def loaded_modules(tmp_path: Path, *args: str) -> set[str]:
+    """The modules loaded by ``confpy <args>`` (which must succeed), after it has run."""
+    script = (
+        "import json, sys\n"
+        "from confpy.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "print(json.dumps([code, sorted(sys.modules)]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        timeout=50,
+        cwd=tmp_path,
+        check=False,
+    )
+    code, modules = json.loads(done.stdout)
+    assert code == 0, done.stderr
+    return set(modules)
+
+
+def confdir(tmp_path: Path, prefix: str = "/") -> Path:
+    resource = f'[template]\nsrc = "app.tmpl"\ndest = "{tmp_path / "app.conf"}"\nprefix = "{prefix}"\nkeys = ["/app"]\n'
+    return make_confdir(tmp_path / "confdir", {"app.toml": resource}, {"app.tmpl": TEMPLATE})
+
+
+def test_etcd_one_shot_loads_neither_daemon_nor_yaml_nor_tomllib(
+    tmp_path: Path, etcd: EtcdServer, etcd_prefix: str
+) -> None:
+    etcd.put(f"{etcd_prefix}/app/a", "1")
+    root = confdir(tmp_path, etcd_prefix)
+    modules = loaded_modules(tmp_path, "-onetime", "-backend", "etcd", "-node", etcd.url, "-confdir", str(root))
+    assert (tmp_path / "app.conf").read_text() == "/app/a=1\n"
+    assert "httpx" in modules  # the test is looking at the right thing
+    # conf.d files in the usual shapes never reach tomllib; one key is one read, without
+    # a thread pool (concurrent.futures, in NEVER).
+    assert not modules & (NEVER | {"yaml", "tomllib", "tomli"})
+
+
+def test_env_one_shot_loads_no_http_client(tmp_path: Path) -> None:
+    root = confdir(tmp_path)
+    modules = loaded_modules(tmp_path, "-onetime", "-backend", "env", "-confdir", str(root))
+    assert "confpy.backends.env" in modules
+    assert not modules & (NEVER | {"httpx", "httpcore", "yaml", "ssl"})
+
+
+def test_file_one_shot_loads_no_http_client(tmp_path: Path) -> None:
+    data = tmp_path / "data.yaml"
+    data.write_text("app:\n  a: 1\n")
+    root = confdir(tmp_path)
+    modules = loaded_modules(tmp_path, "-onetime", "-backend", "file", "-file", str(data), "-confdir", str(root))
+    assert (tmp_path / "app.conf").read_text() == "/app/a=1\n"
+    assert "yaml" in modules
+    assert not modules & (NEVER | {"httpx", "httpcore"})
