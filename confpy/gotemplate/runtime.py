@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .errors import TemplateExecError
-from .gofmt import format_value, sorted_items, sprintf
+from .fmtvalue import sorted_items
+from .gofmt import format_value, sprintf
 from .gotypes import FuncSignature, GoType, go_type_of_annotation, signature_of
 from .nodes import BoolNode, DotNode, NilNode, Node, NumberNode, StringNode, Tree
 from .strconv import quote
