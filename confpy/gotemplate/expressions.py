@@ -65,28 +65,21 @@ class ExpressionCompiler:
     scope: Scope
     origin: dict[str, str]  # range-element local -> its container, for type names in errors
 
-    # -- emission, provided by the statement compiler ----------------------------------
+    if TYPE_CHECKING:  # emission primitives: the statement compiler defines them
 
-    def emit(self, code: str) -> None:
-        raise NotImplementedError
+        def emit(self, code: str) -> None: ...
 
-    def emit_call(self, code: str, node: Node, name: str) -> None:
-        raise NotImplementedError
+        def emit_call(self, code: str, node: Node, name: str) -> None: ...
 
-    def emit_error(self, fmt: str, *args: Any, node: Node | None = None) -> None:
-        raise NotImplementedError
+        def emit_error(self, fmt: str, *args: Any, node: Node | None = None) -> None: ...
 
-    def tmp(self, prefix: str = "t") -> str:
-        raise NotImplementedError
+        def tmp(self, prefix: str = "t") -> str: ...
 
-    def constant(self, value: Any, prefix: str = "K") -> str:
-        raise NotImplementedError
+        def constant(self, value: Any, prefix: str = "K") -> str: ...
 
-    def literal(self, value: Any) -> str:
-        raise NotImplementedError
+        def literal(self, value: Any) -> str: ...
 
-    def site(self, node: Node | None = None) -> str:
-        raise NotImplementedError
+        def site(self, node: Node | None = None) -> str: ...
 
     # -- values ------------------------------------------------------------------------
 
