@@ -96,10 +96,12 @@ def load_resources(settings: Settings) -> list[TemplateResource]:
         raise ConfigError(f"stat {conf_d}: no such file or directory") from None
     except OSError as exc:
         raise ConfigError(f"cannot read {conf_d}: {exc.strerror}") from None
-    return [load_resource(path, settings) for path in files]
+    template_paths: dict[str, Path] = {}
+    return [load_resource(path, settings, template_paths) for path in files]
 
 
-def load_resource(path: Path, settings: Settings) -> TemplateResource:
+def load_resource(path: Path, settings: Settings, template_paths: dict[str, Path]) -> TemplateResource:
+    """One conf.d file; ``template_paths`` caches each ``src``'s path across the files."""
     try:
         raw = read_file(path)
     except OSError as exc:
@@ -134,8 +136,11 @@ def load_resource(path: Path, settings: Settings) -> TemplateResource:
     if not prefix.startswith("/"):
         prefix = "/" + prefix
     keys = tuple(go_path_clean(prefix + "/" + key) for key in fields.get("keys", []))
-    # confd joins src onto the templates directory even when it is absolute.
-    src_path = Path(go_path_clean(f"{settings.confdir}/templates/{src}"))
+    # confd joins src onto the templates directory even when it is absolute. Resources
+    # share a few templates: one cleaned Path each (a Path is slow to build).
+    src_path = template_paths.get(src)
+    if src_path is None:
+        src_path = template_paths[src] = Path(go_path_clean(f"{settings.confdir}/templates/{src}"))
     return TemplateResource(
         path=path,
         src=src_path,
