@@ -6,7 +6,6 @@ for both in test_http_backends.py; here is what only v2 does (directories, wait,
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from servers import EtcdServer, FaultServer, dead_endpoint
+from thread_helpers import in_thread
 
 from confpy.backends.base import BackendSettings
 from confpy.backends.etcd import COALESCE_KEYS, EtcdIndexCleared, EtcdV2Backend, WatchResult
@@ -155,25 +155,13 @@ def test_basic_auth_credentials_are_sent(
 # -- wait (long-poll) -------------------------------------------------------------------
 
 
-def _in_thread(function: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]]:
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["result"] = function()
-        except Exception as exc:  # handed to the test thread
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, outcome
 
 
 @pytest.mark.timeout(20)
 def test_wait_returns_the_next_change(etcd: EtcdServer, etcd_prefix: str, backend: Any) -> None:
     etcd.put(f"{etcd_prefix}/a", "1")
     index = backend.get_values([etcd_prefix]).index
-    thread, outcome = _in_thread(lambda: backend.wait(etcd_prefix, index + 1, 10))
+    thread, outcome = in_thread(lambda: backend.wait(etcd_prefix, index + 1, 10))
     time.sleep(0.2)
     written = etcd.put(f"{etcd_prefix}/sub/b", "2")
     thread.join(10)
@@ -217,7 +205,7 @@ def test_wait_from_a_cleared_index(etcd: EtcdServer, etcd_prefix: str, backend: 
 
 @pytest.mark.timeout(15)
 def test_close_interrupts_a_blocked_wait(etcd: EtcdServer, etcd_prefix: str, backend: Any) -> None:
-    thread, outcome = _in_thread(lambda: backend.wait(etcd_prefix, etcd.get_index() + 1, None))
+    thread, outcome = in_thread(lambda: backend.wait(etcd_prefix, etcd.get_index() + 1, None))
     time.sleep(0.3)
     assert thread.is_alive()
     started = time.monotonic()

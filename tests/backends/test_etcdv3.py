@@ -26,6 +26,7 @@ from servers import (
     require_etcd,
     v3,
 )
+from thread_helpers import in_thread
 
 from confpy.backends import etcdv3
 from confpy.backends.base import BackendSettings
@@ -115,18 +116,6 @@ def etcd_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdServer]:
         server.stop()
 
 
-def _in_thread(function: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]]:
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["result"] = function()
-        except Exception as exc:  # handed to the test thread
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, outcome
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -382,7 +371,7 @@ def test_watch_with_authentication(etcd_auth: EtcdServer, make_backend: BackendF
     assert start is not None
     events: list[tuple[str, str | None, int]] = []
     stop = threading.Event()
-    thread, outcome = _in_thread(
+    thread, outcome = in_thread(
         lambda: backend.watch("/auth/", start + 1, lambda *e: events.append(e), stop)
     )
     written = put_v3(server, "/auth/w", "1", _root_token(server))
@@ -414,7 +403,7 @@ def test_watch_reports_changes_in_order(
     first = put_v3(etcd, f"{p}/a", "1")  # before the watch starts, from its start revision
     events: list[tuple[str, str | None, int]] = []
     stop = threading.Event()
-    thread, outcome = _in_thread(
+    thread, outcome = in_thread(
         lambda: backend.watch(f"{p}/", first, lambda *e: events.append(e), stop)
     )
     expected = [(f"{p}/a", "1", first)]
@@ -449,7 +438,7 @@ def test_a_blocked_watch_ends_at_once(
     etcd: EtcdServer, etcd_prefix: str, backend: EtcdV3Backend, how: str
 ) -> None:
     stop = threading.Event()
-    thread, outcome = _in_thread(lambda: backend.watch(etcd_prefix, 0, lambda *e: None, stop))
+    thread, outcome = in_thread(lambda: backend.watch(etcd_prefix, 0, lambda *e: None, stop))
     time.sleep(0.5)
     assert thread.is_alive()
     started = time.monotonic()
@@ -483,7 +472,7 @@ def test_watch_fails_over_and_reports_dead_nodes(
     backend = make_backend(dead, slow.endpoint, etcd.endpoint, timeout=0.5)
     # From the next revision: the write below is seen however long the failover takes.
     now = int(v3(etcd, "kv/range", {"key": b64("/")})["header"]["revision"])
-    thread, outcome = _in_thread(
+    thread, outcome = in_thread(
         lambda: backend.watch(etcd_prefix, now + 1, lambda *e: events.append(e), stop)
     )
     written = put_v3(etcd, f"{etcd_prefix}/k", "v")
@@ -509,7 +498,7 @@ def test_watch_fails_over_and_reports_dead_nodes(
 def test_watch_breaks_when_etcd_dies(
     etcd: EtcdServer, etcd_prefix: str, backend: EtcdV3Backend
 ) -> None:
-    thread, outcome = _in_thread(
+    thread, outcome = in_thread(
         lambda: backend.watch(etcd_prefix, 0, lambda *e: None, threading.Event())
     )
     time.sleep(0.5)
