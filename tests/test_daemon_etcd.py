@@ -3,7 +3,6 @@ a forgotten index, signals. Each test runs confpy as a subprocess, as systemd wo
 
 from __future__ import annotations
 
-import base64
 import signal
 import time
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from daemon_helpers import ConfpyDaemon, EtcdCluster, read, wait_until
-from servers import EtcdServer
+from servers import EtcdServer, b64, put_v3, v3
 
 TEMPLATE = '{{range gets "/nginx-80/*"}}server {{.Value}};\n{{end}}'
 
@@ -311,30 +310,21 @@ def test_a_failed_reload_is_retried_until_it_works(
     wait_until(lambda: reloads(counter) == 1, 20, "the retried reload")
 
 
-def _v3(etcd: EtcdServer, path: str, body: dict[str, str]) -> None:
-    answer = httpx.post(f"{etcd.url}/v3/{path}", json=body, timeout=5)
-    answer.raise_for_status()
-
-
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
-
 @pytest.mark.timeout(40)
 def test_watch_through_the_v3_api(
     etcd: EtcdServer, etcd_prefix: str, tmp_path: Path, daemons: list[ConfpyDaemon]
 ) -> None:
     p, dest = etcd_prefix, tmp_path / "upstream.conf"
     write_resource(tmp_path, "nginx", p, dest=dest)
-    _v3(etcd, "kv/put", {"key": _b64(f"{p}/nginx-80/a"), "value": _b64("10.3.0.1:80")})
+    put_v3(etcd, f"{p}/nginx-80/a", "10.3.0.1:80")
     daemon = start(daemons, tmp_path, "-watch", "-backend", "etcdv3", "-node", etcd.endpoint, "-confdir", str(tmp_path))
     wait_until(lambda: read(dest) == upstream("10.3.0.1:80"), 15, "the first render")
-    _v3(etcd, "kv/put", {"key": _b64(f"{p}/nginx-80/b"), "value": _b64("10.3.0.2:80")})
+    put_v3(etcd, f"{p}/nginx-80/b", "10.3.0.2:80")
     wait_until(lambda: read(dest) == upstream("10.3.0.1:80", "10.3.0.2:80"), 5, "a v3 put")
-    _v3(etcd, "kv/deleterange", {"key": _b64(f"{p}/nginx-80/a")})
+    v3(etcd, "kv/deleterange", {"key": b64(f"{p}/nginx-80/a")})
     wait_until(lambda: read(dest) == upstream("10.3.0.2:80"), 5, "a v3 delete")
     mtime = dest.stat().st_mtime_ns
-    _v3(etcd, "kv/put", {"key": _b64(f"{p}/nginx-8080/x"), "value": _b64("unrelated")})
+    put_v3(etcd, f"{p}/nginx-8080/x", "unrelated")
     time.sleep(0.5)
     assert dest.stat().st_mtime_ns == mtime
     assert daemon.stop() == 0
