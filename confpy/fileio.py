@@ -21,6 +21,6 @@ def read_file(path: str | os.PathLike[str]) -> bytes:
         chunks = []
         while chunk := os.read(fd, _CHUNK):  # until EOF: a pipe may give less at a time
             chunks.append(chunk)
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return b"".join(chunks)  # one chunk comes back as itself, not copied
     finally:
         os.close(fd)
