@@ -5,7 +5,8 @@
     ConfpyError                 anything confpy reports as one clear line
     ├── ConfigError             bad settings, flags or conf.d resource (names file and field)
     ├── BackendError            the key/value store could not be read or watched
-    │   └── BackendUnavailable  no node answered (the daemon retries these)
+    │   ├── BackendUnavailable  no node answered (the daemon retries these)
+    │   └── HistoryLost         a watch's start index is forgotten: read everything again
     ├── RenderError             a template failed to parse or execute
     └── SyncError               staging, checking, committing or reloading a dest failed
         ├── CheckFailed         check_cmd exited non-zero: dest untouched
@@ -23,6 +24,7 @@ __all__ = [
     "CheckFailed",
     "ConfigError",
     "ConfpyError",
+    "HistoryLost",
     "ReloadFailed",
     "RenderError",
     "SyncError",
@@ -43,6 +45,11 @@ class BackendError(ConfpyError):
 
 class BackendUnavailable(BackendError):
     """No node of the store could be reached (connection refused, timeout...)."""
+
+
+class HistoryLost(BackendError):
+    """The changes after a watch's start index are no longer kept (etcd v2 keeps 1000
+    events, v3 compacts, Consul's index went backwards): read every key again."""
 
 
 class RenderError(ConfpyError):

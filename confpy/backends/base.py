@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import NamedTuple, Protocol
 
-__all__ = ["Backend", "BackendSettings", "Snapshot", "path_key_matches"]
+__all__ = ["Backend", "BackendSettings", "Change", "Emit", "Snapshot", "StopSignal", "path_key_matches"]
 
 
 class BackendSettings(NamedTuple):
@@ -42,6 +44,63 @@ class Snapshot(NamedTuple):
     index: int | None = None
 
 
+class Change(NamedTuple):
+    """One key set or deleted in the store, as a watch reports it."""
+
+    key: str  # full store key, leading ``/``
+    value: str | None  # None: deleted, with everything under it (a directory)
+    index: int | None = None  # the store's revision of the change, where it has one
+
+
+Emit = Callable[["Change | Snapshot"], None]
+
+
+class StopSignal:
+    """A ``threading.Event`` that also runs callbacks when it is set.
+
+    A watch blocked in a read (a socket, a pub/sub connection, a library's queue)
+    registers with ``on_set`` what wakes it (shut the socket down, close the
+    connection), so stopping takes effect at once instead of at the next timeout.
+    """
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], None]] = []
+
+    def set(self) -> None:
+        with self._lock:
+            if self._event.is_set():
+                return
+            self._event.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._event.wait(timeout)
+
+    @contextmanager
+    def on_set(self, callback: Callable[[], None]) -> Iterator[None]:
+        """Run ``callback`` when the signal is set while the ``with`` block runs (at
+        once if it is set already)."""
+        with self._lock:
+            registered = not self._event.is_set()
+            if registered:
+                self._callbacks.append(callback)
+        if not registered:
+            callback()
+        try:
+            yield
+        finally:
+            with self._lock:
+                if callback in self._callbacks:
+                    self._callbacks.remove(callback)
+
+
 class Backend(Protocol):
     """A key/value store. Implementations live in ``confpy.backends.<name>``."""
 
@@ -63,6 +122,23 @@ class Backend(Protocol):
 
         The fetch plan folds a requested key into another one with it, and a resource's
         view keeps the snapshot keys matched by one of the resource's own keys.
+        """
+        ...
+
+    def watch(self, keys: Sequence[str], since: int | None, emit: Emit, stop: StopSignal) -> None:
+        """Report the changes to ``keys`` (and everything under them) made after the
+        snapshot whose index is ``since``, until ``stop`` is set; then return.
+
+        ``emit(Change(...))`` for each key set or deleted (changes outside ``keys`` may be
+        emitted too: the caller filters them). ``emit(snapshot)`` with a fresh
+        ``get_values(keys)`` when the store can only say that something changed, and
+        right after subscribing when it has no index to resume from (``since`` is None):
+        that read closes the gap between the caller's snapshot and the subscription.
+
+        Raise ``BackendUnavailable`` when the store goes away and ``HistoryLost`` when the
+        changes after ``since`` are no longer kept: the caller waits, reads every key
+        again and calls ``watch`` anew. ``BackendError`` for anything else. A store that
+        cannot watch blocks until ``stop`` is set; that is the one place it says so.
         """
         ...
 
