@@ -39,6 +39,7 @@ __all__ = [
     "make_tls_files",
     "put_v3",
     "require_etcd",
+    "revision",
     "v3",
 ]
 
@@ -299,6 +300,11 @@ class EtcdServer:
 def b64(data: str | bytes) -> str:
     """The gateway's encoding of keys and values."""
     return base64.b64encode(data.encode() if isinstance(data, str) else data).decode()
+
+
+def revision(server: EtcdServer, token: str = "") -> int:
+    """etcd's current revision (a range read's header)."""
+    return int(v3(server, "kv/range", {"key": b64("/")}, token)["header"]["revision"])
 
 
 def v3(server: EtcdServer, path: str, body: dict[str, Any], token: str = "") -> dict[str, Any]:

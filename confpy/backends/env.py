@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
-from confpy.backends.base import BackendSettings, Snapshot
+from confpy.backends.base import BackendSettings, Emit, Snapshot, StopSignal
 
 __all__ = ["EnvBackend", "key_to_name", "name_to_key"]
 
@@ -59,6 +59,11 @@ class EnvBackend:
         # Compare as variable names, as get_values does: /app matches /apple, and
         # /app_x matches /app/x/y (both are APP_X...).
         return key_to_name(found).startswith(key_to_name(requested))
+
+    def watch(self, keys: Sequence[str], since: int | None, emit: Emit, stop: StopSignal) -> None:
+        """The environment of a running process does not change: there is never anything
+        to report (watch mode renders once, at start)."""
+        stop.wait()
 
     def sources(self) -> str:
         return ""

@@ -2,16 +2,15 @@
 
 Reads are one recursive, sorted, quorum ``GET /v2/keys<key>`` per requested key, on one
 pooled keep-alive httpx client. Nodes are tried in order; the last one that answered is
-tried first next time. ``wait`` is one v2 long-poll, for the watch loop.
+tried first next time. ``watch`` follows changes with v2 long-polls on the keys' common
+directory, one at a time on a connection of its own.
 """
 
 from __future__ import annotations
 
-import contextlib
 import posixpath
-import socket
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
@@ -20,9 +19,27 @@ import httpx
 if TYPE_CHECKING:  # the pool is made only for several keys at once
     from concurrent.futures import Future, ThreadPoolExecutor
 
-from confpy.backends.base import BackendSettings, Snapshot, path_key_matches
-from confpy.backends.http import clean_key, failure_reason, make_client, normalize_node, tls_verify
-from confpy.errors import BackendError, BackendUnavailable, ConfigError
+from confpy.backends.base import (
+    BackendSettings,
+    Change,
+    Emit,
+    Snapshot,
+    StopSignal,
+    path_key_matches,
+)
+from confpy.backends.http import (
+    CuttableSocket,
+    Nodes,
+    clean_key,
+    failure_reason,
+    make_client,
+    normalize_node,
+    not_json,
+    status_text,
+    timeout_of,
+    tls_verify,
+)
+from confpy.errors import BackendError, ConfigError, HistoryLost
 
 __all__ = ["COALESCE_KEYS", "DEFAULT_WORKERS", "EtcdIndexCleared", "EtcdV2Backend", "WatchResult"]
 
@@ -30,8 +47,12 @@ __all__ = ["COALESCE_KEYS", "DEFAULT_WORKERS", "EtcdIndexCleared", "EtcdV2Backen
 DEFAULT_WORKERS = 4
 # Above this many keys, one read of their common ancestor beats one read per key.
 COALESCE_KEYS = 16
+# A long-poll that sees nothing for this long is re-armed; it bounds how long a silently
+# dead connection (no RST, no FIN) goes unnoticed.
+POLL_SECONDS = 60.0
 _KEY_NOT_FOUND = 100
 _INDEX_CLEARED = 401
+_DELETIONS = frozenset(("delete", "compareAndDelete", "expire"))
 
 
 class WatchResult(NamedTuple):
@@ -45,7 +66,7 @@ class WatchResult(NamedTuple):
     dir: bool = False
 
 
-class EtcdIndexCleared(BackendError):
+class EtcdIndexCleared(HistoryLost):
     """The wait index is older than the 1000 events etcd v2 remembers: read again.
 
     ``index`` is etcd's current index; re-read the keys and wait from ``index + 1``.
@@ -54,50 +75,6 @@ class EtcdIndexCleared(BackendError):
     def __init__(self, message: str, index: int | None) -> None:
         super().__init__(message)
         self.index = index
-
-
-class _WatchConnection:
-    """The socket under the watch client's single keep-alive connection.
-
-    Closing an httpx client does not wake a thread blocked reading a socket, but a
-    ``shutdown()`` of that socket does. httpcore reports each new connection's stream
-    through the ``trace`` extension; the watch client keeps one connection, reused by
-    every long-poll, so the last socket reported is the one a blocked poll reads.
-    ``cuts`` counts interruptions, so a poll can tell it was cut rather than failed.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sock: socket.socket | None = None
-        self.active = 0  # long-polls under way
-        self.cuts = 0
-
-    def trace(self, event: str, info: dict[str, Any]) -> None:
-        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
-            with self._lock:
-                self._sock = info["return_value"].get_extra_info("socket")
-
-    def begin(self) -> int:
-        """A long-poll starts; returns the cut count to compare with when it ends."""
-        with self._lock:
-            self.active += 1
-            return self.cuts
-
-    def end(self) -> None:
-        with self._lock:
-            self.active -= 1
-
-    def cut(self) -> bool:
-        """Interrupt the long-poll under way; False if there is none."""
-        with self._lock:
-            if not self.active:
-                return False
-            self.cuts += 1
-            if self._sock is not None:
-                with contextlib.suppress(OSError):
-                    self._sock.shutdown(socket.SHUT_RDWR)
-                self._sock = None
-            return True
 
 
 def _flatten(node: dict[str, Any], into: dict[str, str]) -> None:
@@ -127,22 +104,20 @@ class EtcdV2Backend:
     def __init__(self, settings: BackendSettings, *, max_workers: int = DEFAULT_WORKERS) -> None:
         if not settings.nodes:
             raise ConfigError("etcd backend: no nodes given (-node)")
-        self.nodes = tuple(normalize_node(n, settings.scheme) for n in settings.nodes)
-        self._timeout = settings.timeout if settings.timeout and settings.timeout > 0 else 3.0
+        self.nodes = Nodes("etcd", [normalize_node(n, settings.scheme) for n in settings.nodes])
+        self._timeout = timeout_of(settings)
         self._auth = (settings.username, settings.password) if settings.basic_auth else None
-        self._verify = tls_verify(self.nodes, settings)
+        self._verify = tls_verify(self.nodes.urls, settings)
         self._max_workers = max(1, max_workers)
         self._lock = threading.Lock()
-        self._preferred = 0  # index of the last node that answered
         self._closed = False
-        self._watch = _WatchConnection()
-        self._interrupt_pending = False  # an interrupt_waits() no wait was there to take
+        self._watch_socket = CuttableSocket()
         self._client = self._make_client(keepalive=self._max_workers)
         self._watch_client: httpx.Client | None = None
         self._pool: ThreadPoolExecutor | None = None
 
     def _make_client(self, keepalive: int) -> httpx.Client:
-        return make_client(self.nodes, self._verify, self._timeout, keepalive, auth=self._auth)
+        return make_client(self.nodes.urls, self._verify, self._timeout, keepalive, auth=self._auth)
 
     # -- Backend protocol -----------------------------------------------------------------
 
@@ -189,48 +164,73 @@ class EtcdV2Backend:
                 kept[key] = value
         return Snapshot(kept, index)
 
+    def watch(self, keys: Sequence[str], since: int | None, emit: Emit, stop: StopSignal) -> None:
+        """Long-polls on the keys' common directory, each from the index after the last
+        change seen. Raises ``EtcdIndexCleared`` (a ``HistoryLost``) when etcd no longer
+        keeps the events after ``since``."""
+        root = posixpath.commonpath([clean_key(k) for k in keys]) if keys else "/"
+        index = since + 1 if since is not None else None
+        with stop.on_set(self._watch_socket.cut):
+            while not stop.is_set():
+                try:
+                    result = self.wait(root, index, POLL_SECONDS)
+                except EtcdIndexCleared as exc:
+                    after = f" after index {index - 1}" if index is not None else ""
+                    message = f"etcd forgot the events{after} ({exc})"
+                    raise EtcdIndexCleared(message, exc.index) from None
+                if result is None:  # nothing within the poll's time, or stopped
+                    continue
+                index = result.modified_index + 1
+                deleted = result.action in _DELETIONS or result.dir
+                emit(Change(result.key, None if deleted else result.value, result.modified_index))
+
     def sources(self) -> str:
-        return ", ".join(self.nodes)
+        return str(self.nodes)
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
             pool, self._pool = self._pool, None
-        self._watch.cut()
+        self._watch_socket.cut()
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
         self._client.close()
         if self._watch_client is not None:
             self._watch_client.close()
 
-    # -- watch support ----------------------------------------------------------------
+    # -- one long-poll ----------------------------------------------------------------
 
-    def wait(self, prefix: str, wait_index: int, timeout: float | None) -> WatchResult | None:
-        """One long-poll for the first change under ``prefix`` at or after ``wait_index``.
+    def wait(self, prefix: str, wait_index: int | None, timeout: float | None) -> WatchResult | None:
+        """One long-poll for the first change under ``prefix`` at or after ``wait_index``
+        (None: the next change from now).
 
         Returns None when ``timeout`` seconds pass without a change (None waits forever),
-        when etcd ends the poll without an event, or when ``close()`` interrupts it.
-        Raises ``EtcdIndexCleared`` when ``wait_index`` is older than etcd's history.
+        when etcd ends the poll without an event, or when it is cut (``close()``, or the
+        watch's stop signal). Raises ``EtcdIndexCleared`` when ``wait_index`` is older
+        than etcd's history.
         """
         with self._lock:
-            if self._closed or self._interrupt_pending:
-                self._interrupt_pending = False
+            if self._closed:
                 return None
             if self._watch_client is None:
                 self._watch_client = self._make_client(keepalive=1)
             client = self._watch_client
-            cuts = self._watch.begin()
-        query = f"{quote(clean_key(prefix))}?wait=true&recursive=true&waitIndex={wait_index}"
+            cuts = self._watch_socket.begin()
+        if cuts is None:
+            return None
+        query = f"{quote(clean_key(prefix))}?wait=true&recursive=true"
+        if wait_index is not None:
+            query += f"&waitIndex={wait_index}"
         timeouts = httpx.Timeout(self._timeout, read=timeout)
         try:
-            found = self._request(client, query, timeouts, self._watch.trace, long_poll=True)
+            found = self._request(client, query, timeouts, long_poll=True)
         except Exception:
-            if self._watch.cuts != cuts:
+            if self._watch_socket.was_cut(cuts):
                 return None
             raise
         finally:
-            self._watch.end()
-        if found is None or self._watch.cuts != cuts:
+            self._watch_socket.end()
+        if found is None or self._watch_socket.was_cut(cuts):
             return None
         node, response = found
         body = self._decode(node, response)
@@ -246,20 +246,11 @@ class EtcdV2Backend:
             dir=bool(event.get("dir", False)),
         )
 
-    def interrupt_waits(self) -> None:
-        """End the current long-poll (it returns None); if none is running, the next one.
-
-        The watcher uses it to start over with new keys without closing the backend.
-        """
-        with self._lock:
-            if not self._watch.cut():
-                self._interrupt_pending = True
-
     # -- internals --------------------------------------------------------------------
 
     def _fetch(self, key: str) -> tuple[dict[str, str], int | None]:
         query = f"{quote(key)}?recursive=true&sorted=true&quorum=true"
-        found = self._request(self._client, query, None, None, long_poll=False)
+        found = self._request(self._client, query, None, long_poll=False)
         assert found is not None  # only long-polls end without an answer
         node, response = found
         values: dict[str, str] = {}
@@ -294,23 +285,14 @@ class EtcdV2Backend:
         return [future.result() for future in futures]
 
     def _request(
-        self,
-        client: httpx.Client,
-        query: str,
-        timeouts: httpx.Timeout | None,
-        trace: Callable[[str, dict[str, Any]], None] | None,
-        *,
-        long_poll: bool,
+        self, client: httpx.Client, query: str, timeouts: httpx.Timeout | None, *, long_poll: bool
     ) -> tuple[str, httpx.Response] | None:
         """GET ``/v2/keys<query>`` from the first node that answers: (node, response)."""
-        start = self._preferred
-        order = [(start + i) % len(self.nodes) for i in range(len(self.nodes))]
         failures: list[str] = []
-        for position in order:
-            node = self.nodes[position]
+        extensions = {"trace": self._watch_socket.trace} if long_poll else None
+        for position, node in self.nodes:
             if self._closed:
                 raise BackendError("etcd backend is closed")
-            extensions = {"trace": trace} if trace is not None else None
             try:
                 response = client.get(
                     f"{node}/v2/keys{query}",
@@ -329,11 +311,9 @@ class EtcdV2Backend:
             if response.status_code >= 500:
                 failures.append(f"{node}: {self._error_text(response)}")
                 continue
-            self._preferred = position  # a plain int store: atomic under the GIL
+            self.nodes.answered(position)
             return node, response
-        if len(failures) == 1:
-            raise BackendUnavailable(f"cannot reach etcd at {failures[0]}")
-        raise BackendUnavailable(f"cannot reach etcd at any node: {'; '.join(failures)}")
+        raise self.nodes.unavailable(failures)
 
     @staticmethod
     def _error_text(response: httpx.Response) -> str:
@@ -351,10 +331,7 @@ class EtcdV2Backend:
             return text
         if isinstance(body, dict) and body.get("message"):
             return f"{response.status_code} {body['message']}"
-        snippet = " ".join(response.text.split())[:120]
-        return f"{response.status_code} {response.reason_phrase}" + (
-            f": {snippet}" if snippet else ""
-        )
+        return status_text(response)
 
     def _decode(self, node: str, response: httpx.Response) -> dict[str, Any] | None:
         """The JSON body of a good answer, None for "key not found", else BackendError."""
@@ -369,8 +346,7 @@ class EtcdV2Backend:
                 ) from None
         if response.status_code == 200:
             if response.content and not isinstance(body, dict):
-                snippet = " ".join(response.text.split())[:80]
-                raise BackendError(f"etcd at {node} answered with something not JSON: {snippet!r}")
+                raise not_json("etcd", node, response)
             return body
         if isinstance(body, dict) and body.get("errorCode") == _KEY_NOT_FOUND:
             return None

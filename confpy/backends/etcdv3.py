@@ -11,12 +11,9 @@ range of their common ancestor. ``watch`` streams ``POST /v3/watch``.
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import posixpath
-import socket
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -24,9 +21,28 @@ from typing import Any
 
 import httpx
 
-from confpy.backends.base import BackendSettings, Snapshot, path_key_matches
-from confpy.backends.http import clean_key, failure_reason, make_client, normalize_node, tls_verify
-from confpy.errors import BackendError, BackendUnavailable, ConfigError
+from confpy.backends.base import (
+    BackendSettings,
+    Change,
+    Emit,
+    Snapshot,
+    StopSignal,
+    path_key_matches,
+)
+from confpy.backends.http import (
+    CuttableSocket,
+    Nodes,
+    clean_key,
+    failure_reason,
+    make_client,
+    normalize_node,
+    not_json,
+    snippet,
+    status_text,
+    timeout_of,
+    tls_verify,
+)
+from confpy.errors import BackendError, BackendUnavailable, ConfigError, HistoryLost
 
 __all__ = ["COALESCE_KEYS", "PAGE_SIZE", "TXN_OPS", "EtcdCompacted", "EtcdV3Backend"]
 
@@ -43,10 +59,9 @@ PAGE_SIZE = 5000
 _FAILED_PRECONDITION = 9
 _UNAVAILABLE = 14
 _UNAUTHENTICATED = 16
-_GUARD_POLL = 0.1  # how often a watch looks at its stop event
 
 
-class EtcdCompacted(BackendError):
+class EtcdCompacted(HistoryLost):
     """The watch's start revision is older than etcd's compacted history: read again.
 
     ``revision`` is the compaction revision. Re-read the keys, then watch from the new
@@ -141,74 +156,31 @@ def _header_revision(node: str, answer: dict[str, Any]) -> int:
         raise BackendError(f"etcd at {node} answered without a revision") from None
 
 
-def _keepalive(sock: socket.socket) -> None:
-    """Notice a vanished peer on a quiet watch (confd's gRPC keepalive: 10 s, then 3 s)."""
-    with contextlib.suppress(OSError, AttributeError):
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 10)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 3)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
-
-
 @dataclass(eq=False)  # identity: kept in a set
 class _Watch:
-    """One running watch, and its connection, so that another thread can end it.
+    """One running watch and its connection, so that another thread can end it.
 
-    Closing an httpx client does not wake a thread blocked reading a socket, but a
-    ``shutdown()`` of the socket does; httpcore hands each new connection's socket to the
-    ``trace`` extension (the watch client keeps no idle connection, so every watch has
-    its own). ``interrupted`` means stop: the watch returns. ``timed_out`` means the node
-    did not confirm the watch in time: the next node is tried.
+    The watch client keeps no idle connection, so every watch request has a socket of its
+    own. ``stopped`` means stop: the watch returns. ``timed_out`` means the node did not
+    confirm the watch in time: the next node is tried.
     """
 
     body: dict[str, Any]
     start_revision: int
-    on_event: Callable[[str, str | None, int], None]
-    stop: threading.Event
-    interrupted: bool = False
+    emit: Emit
+    socket: CuttableSocket = field(default_factory=lambda: CuttableSocket(keepalive=True))
+    stopped: bool = False
     timed_out: bool = False
-    deadline: float | None = None  # etcd must confirm the watch by then
-    done: threading.Event = field(default_factory=threading.Event)
-    _sock: socket.socket | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    confirmed: bool = False
 
-    def trace(self, event: str, info: dict[str, Any]) -> None:
-        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
-            sock = info["return_value"].get_extra_info("socket")
-            _keepalive(sock)
-            with self._lock:
-                self._sock = sock
-                if self.interrupted or self.timed_out:
-                    self._shutdown()
+    def stop(self) -> None:
+        self.stopped = True
+        self.socket.cut()
 
-    def arm(self, timeout: float) -> None:
-        with self._lock:
-            self._sock, self.timed_out = None, False
-            self.deadline = time.monotonic() + timeout
-
-    def cut(self, *, timed_out: bool = False) -> None:
-        with self._lock:
-            self.timed_out |= timed_out
-            self.interrupted |= not timed_out
-            self._shutdown()
-
-    def _shutdown(self) -> None:
-        if self._sock is not None:
-            with contextlib.suppress(OSError):
-                self._sock.shutdown(socket.SHUT_RDWR)
-
-    @property
-    def ending(self) -> bool:
-        return self.interrupted or self.stop.is_set()
-
-    def guard(self) -> None:
-        """Runs beside the watch: cut it when ``stop`` is set or etcd is slow to confirm."""
-        while not self.done.wait(_GUARD_POLL):
-            deadline = self.deadline
-            if self.stop.is_set():
-                self.cut()
-            elif deadline is not None and time.monotonic() > deadline:
-                self.cut(timed_out=True)
+    def time_out(self) -> None:
+        if not self.confirmed and not self.stopped:
+            self.timed_out = True
+            self.socket.cut()
 
 
 class EtcdV3Backend:
@@ -225,23 +197,22 @@ class EtcdV3Backend:
         )
         # confd's v3 client speaks TLS to host:port nodes when it has TLS files.
         scheme = "https" if has_tls_files or settings.scheme == "https" else "http"
-        self.nodes = tuple(normalize_node(n, scheme) for n in settings.nodes)
-        self._timeout = settings.timeout if settings.timeout and settings.timeout > 0 else 3.0
+        self.nodes = Nodes("etcd", [normalize_node(n, scheme) for n in settings.nodes])
+        self._timeout = timeout_of(settings)
         self._user = (settings.username, settings.password) if settings.basic_auth else None
-        self._verify = tls_verify(self.nodes, settings)
+        self._verify = tls_verify(self.nodes.urls, settings)
         self._lock = threading.Lock()
         self._auth_lock = threading.Lock()
         self._token: str | None = None  # "" once etcd said auth is off
         self._api: dict[str, str] = {}  # node -> "/v3", or "/v3beta" for etcd 3.3
         self._txn_ops = TXN_OPS  # halved if the server allows fewer
-        self._preferred = 0  # index of the last node that answered
         self._closed = False
         self._watches: set[_Watch] = set()
         self._client = self._make_client(keepalive=4)
         self._watch_client = self._make_client(keepalive=0)
 
     def _make_client(self, keepalive: int) -> httpx.Client:
-        return make_client(self.nodes, self._verify, self._timeout, keepalive)
+        return make_client(self.nodes.urls, self._verify, self._timeout, keepalive)
 
     # -- Backend protocol -----------------------------------------------------------------
 
@@ -259,27 +230,24 @@ class EtcdV3Backend:
                 # read it: start over at the current revision.
                 return self._read(unique)
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            raise self._unexpected(self.nodes[self._preferred], exc) from exc
+            raise self._unexpected(self.nodes.preferred, exc) from exc
 
     def key_matches(self, requested: str, found: str) -> bool:
         return path_key_matches(requested, found)
 
     def sources(self) -> str:
-        return ", ".join(self.nodes)
+        return str(self.nodes)
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-        self.interrupt_watch()
+            watches = list(self._watches)
+        for watch in watches:
+            watch.stop()
         self._client.close()
         self._watch_client.close()
 
     # -- reads ------------------------------------------------------------------------
-
-    def current_revision(self) -> int:
-        """The answering member's current revision (needs no permission on any key)."""
-        node, answer = self._call("/maintenance/status", {})
-        return _header_revision(node, answer)
 
     def _read(self, keys: list[str]) -> Snapshot:
         values: dict[str, str] = {}
@@ -348,89 +316,83 @@ class EtcdV3Backend:
 
     # -- watch ------------------------------------------------------------------------
 
-    def watch(
-        self,
-        prefix: str,
-        start_revision: int,
-        on_event: Callable[[str, str | None, int], None],
-        stop: threading.Event,
-    ) -> None:
-        """Call ``on_event(key, value, mod_revision)`` for each change to a key starting
-        with ``prefix`` (a string prefix), from ``start_revision`` on (0: from now).
+    def watch(self, keys: Sequence[str], since: int | None, emit: Emit, stop: StopSignal) -> None:
+        """One ``/v3/watch`` stream on the keys' common directory, from revision
+        ``since + 1`` (from now when None), on the first node that confirms it in time.
 
-        ``value`` is None for a deletion. Returns when ``stop`` is set (within a tenth of a
-        second), or ``interrupt_watch()`` or ``close()`` is called. Raises
-        ``EtcdCompacted`` when ``start_revision`` was compacted, ``BackendUnavailable``
-        when no node confirms the watch or the stream breaks (watch again from the last
-        mod_revision + 1), ``BackendError`` when etcd refuses it.
+        Raises ``EtcdCompacted`` (a ``HistoryLost``) when that revision was compacted,
+        ``BackendUnavailable`` when no node confirms the watch or the stream breaks,
+        ``BackendError`` when etcd refuses it.
         """
-        raw = prefix.encode()
-        create = {"key": _b64(raw or b"\0"), "range_end": _b64(_prefix_end(raw))}
-        body = {"create_request": {**create, "start_revision": start_revision}}
-        watch = _Watch(body, start_revision, on_event, stop)
+        root = posixpath.commonpath([clean_key(k) for k in keys]) if keys else "/"
+        start, end = _key_range(root)
+        revision = since + 1 if since is not None else 0
+        create = {"key": _b64(start), "range_end": _b64(end), "start_revision": revision}
+        watch = _Watch({"create_request": create}, revision, emit)
         with self._lock:
-            if self._closed or stop.is_set():
+            if self._closed:
                 return
             self._watches.add(watch)
-        threading.Thread(target=watch.guard, daemon=True).start()
         try:
-            failures: list[str] = []
-            for position in self._order():
-                node = self.nodes[position]
-                try:
-                    self._watch_on(node, watch)
-                except _NodeDown as down:
-                    if watch.interrupted:
-                        return
-                    failures.append(f"{node}: {down.args[0]}")
-                    continue
-                except (AttributeError, KeyError, TypeError, ValueError) as exc:
-                    raise self._unexpected(node, exc) from exc
-                return
-            raise self._unavailable(failures)
+            with stop.on_set(watch.stop):
+                failures: list[str] = []
+                for _, node in self.nodes:
+                    try:
+                        self._watch_on(node, watch)
+                    except _NodeDown as down:
+                        if watch.stopped:
+                            return
+                        failures.append(f"{node}: {down.args[0]}")
+                        continue
+                    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+                        raise self._unexpected(node, exc) from exc
+                    return
+                raise self.nodes.unavailable(failures)
         finally:
-            watch.done.set()
             with self._lock:
                 self._watches.discard(watch)
-
-    def interrupt_watch(self) -> None:
-        """End every running watch at once (they return)."""
-        with self._lock:
-            watches = list(self._watches)
-        for watch in watches:
-            watch.cut()
 
     def _watch_on(self, node: str, watch: _Watch) -> None:
         """Watch on one node; ``_NodeDown`` when it does not confirm the watch in time."""
         slow = f"no answer within {self._timeout:g}s"
         for attempt in range(2):
-            watch.arm(self._timeout)
+            watch.timed_out = watch.confirmed = False
+            if watch.socket.begin() is None:
+                return  # stopped before it started
+            # etcd must confirm the watch in time; the stream itself has no read timeout.
+            deadline = threading.Timer(self._timeout, watch.time_out)
+            deadline.daemon = True
+            deadline.start()
             try:
-                response = self._exchange(self._watch_client, node, "/watch", watch.body, watch)
-            except _NodeDown:
-                if watch.timed_out and not watch.interrupted:
-                    raise _NodeDown(slow) from None
-                raise
-            try:
-                self._follow(node, response, watch)
-                return
-            except _TokenRejected:
-                self._token = None  # expired: authenticate again, once
-                if attempt:
-                    raise BackendError(f"etcd at {node} rejects the auth token") from None
-            except (httpx.TransportError, httpx.StreamError) as exc:
-                if watch.ending:
+                try:
+                    response = self._exchange(self._watch_client, node, "/watch", watch.body, watch)
+                except _NodeDown:
+                    if watch.timed_out and not watch.stopped:
+                        raise _NodeDown(slow) from None
+                    raise
+                try:
+                    self._follow(node, response, watch)
                     return
-                if watch.timed_out:
-                    raise _NodeDown(slow) from None
-                closed = isinstance(exc, httpx.RemoteProtocolError)
-                reason = "connection closed" if closed else failure_reason(exc, self._timeout)
-                raise BackendUnavailable(f"etcd watch at {node} broke: {reason}") from exc
+                except _TokenRejected:
+                    self._token = None  # expired: authenticate again, once
+                    if attempt:
+                        raise BackendError(f"etcd at {node} rejects the auth token") from None
+                except (httpx.TransportError, httpx.StreamError) as exc:
+                    if watch.stopped:
+                        return
+                    if watch.timed_out:
+                        raise _NodeDown(slow) from None
+                    closed = isinstance(exc, httpx.RemoteProtocolError)
+                    reason = "connection closed" if closed else failure_reason(exc, self._timeout)
+                    raise BackendUnavailable(f"etcd watch at {node} broke: {reason}") from exc
+                finally:
+                    response.close()
             finally:
-                response.close()
+                deadline.cancel()
+                watch.socket.end()
 
     def _follow(self, node: str, response: httpx.Response, watch: _Watch) -> None:
-        """Hand the stream's events to ``on_event`` until stopped (one JSON per line)."""
+        """Hand the stream's events to ``emit`` until stopped (one JSON per line)."""
         for line in response.iter_lines():
             if not line.strip():
                 continue
@@ -439,8 +401,9 @@ class EtcdV3Backend:
             except ValueError:
                 message = None
             if not isinstance(message, dict):
-                snippet = " ".join(line.split())[:80]
-                raise BackendError(f"etcd at {node} sent a watch answer not JSON: {snippet!r}")
+                raise BackendError(
+                    f"etcd at {node} sent a watch answer not JSON: {snippet(line, 80)!r}"
+                )
             if "error" in message:  # the gateway's stream error: {"error": {"message"...}}
                 error = message["error"]
                 text = error.get("message") if isinstance(error, dict) else error
@@ -459,46 +422,36 @@ class EtcdV3Backend:
                     raise _TokenRejected
                 raise BackendError(f"etcd at {node} cancelled the watch: {_explain(reason)}")
             if result.get("created"):
-                watch.deadline = None  # confirmed
+                watch.confirmed = True
             for event in result.get("events") or ():
                 kv = event.get("kv") or {}
                 key = _decode_key(kv)
                 if key is not None:
                     value = None if event.get("type") == "DELETE" else _decode_value(kv)
-                    watch.on_event(key, value, int(kv.get("mod_revision") or 0))
-            if watch.ending:
+                    watch.emit(Change(key, value, int(kv.get("mod_revision") or 0)))
+            if watch.stopped:
                 return
-        if not watch.ending:
+        if not watch.stopped:
             raise BackendUnavailable(f"etcd at {node} ended the watch stream")
 
     # -- requests ---------------------------------------------------------------------
-
-    def _order(self) -> list[int]:
-        start = self._preferred
-        return [(start + i) % len(self.nodes) for i in range(len(self.nodes))]
 
     @staticmethod
     def _unexpected(node: str, exc: Exception) -> BackendError:
         return BackendError(f"etcd at {node} answered something unexpected ({exc!r})")
 
-    def _unavailable(self, failures: list[str]) -> BackendUnavailable:
-        if len(failures) == 1:
-            return BackendUnavailable(f"cannot reach etcd at {failures[0]}")
-        return BackendUnavailable(f"cannot reach etcd at any node: {'; '.join(failures)}")
-
     def _call(self, path: str, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """POST ``<api><path>`` to the first node that answers: (node, its JSON answer)."""
         failures: list[str] = []
-        for position in self._order():
-            node = self.nodes[position]
+        for position, node in self.nodes:
             try:
                 response = self._exchange(self._client, node, path, body, None)
             except _NodeDown as down:
                 failures.append(f"{node}: {down.args[0]}")
                 continue
-            self._preferred = position  # a plain int store: atomic under the GIL
+            self.nodes.answered(position)
             return node, self._json(node, response)
-        raise self._unavailable(failures)
+        raise self.nodes.unavailable(failures)
 
     def _exchange(
         self,
@@ -556,10 +509,10 @@ class EtcdV3Backend:
         headers: dict[str, str],
         watch: _Watch | None,
     ) -> httpx.Response:
-        # A watch waits for events without a read timeout: its guard thread bounds the
-        # wait for etcd's confirmation instead.
+        # A watch waits for events without a read timeout: a timer bounds the wait for
+        # etcd's confirmation instead.
         timeout = httpx.Timeout(self._timeout, read=None) if watch else httpx.USE_CLIENT_DEFAULT
-        extensions = {"trace": watch.trace} if watch else None
+        extensions = {"trace": watch.socket.trace} if watch else None
         try:
             request = client.build_request(
                 "POST", url, json=body, headers=headers, timeout=timeout, extensions=extensions
@@ -600,10 +553,7 @@ class EtcdV3Backend:
             body = None
         if isinstance(body, dict) and isinstance(body.get("code"), int):
             return body["code"], str(body.get("message") or body.get("error") or "")
-        snippet = " ".join(response.text.split())[:120]
-        return None, f"{response.status_code} {response.reason_phrase}" + (
-            f": {snippet}" if snippet else ""
-        )
+        return None, status_text(response)
 
     @staticmethod
     def _json(node: str, response: httpx.Response) -> dict[str, Any]:
@@ -612,6 +562,5 @@ class EtcdV3Backend:
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            snippet = " ".join(response.text.split())[:80]
-            raise BackendError(f"etcd at {node} answered with something not JSON: {snippet!r}")
+            raise not_json("etcd", node, response)
         return body

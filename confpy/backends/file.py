@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from confpy.backends.base import BackendSettings, Snapshot
+from confpy.backends.base import BackendSettings, Emit, Snapshot, StopSignal
 from confpy.errors import BackendError, ConfigError
 
 __all__ = ["FileBackend", "format_go_float", "go_match_regex", "load_yaml"]
@@ -400,6 +400,31 @@ class FileBackend:
 
     def key_matches(self, requested: str, found: str) -> bool:
         return found.startswith(requested)  # confd's file backend: a plain string prefix
+
+    def watch(self, keys: Sequence[str], since: int | None, emit: Emit, stop: StopSignal) -> None:
+        """File events tell only that a file changed: each change of a ``-file`` entry
+        emits a fresh read of everything (raising BackendError while it cannot be read).
+
+        Directories are watched, not files: an editor or a config manager often replaces
+        a file by renaming another over it, which a watch on the old inode would miss.
+        Once the watch is up (its first quiet second), the files are read once more, for
+        a change made between the caller's read and the start of the watch.
+        """
+        import watchfiles
+
+        sources = [os.path.abspath(s) for s in self.files]
+        directories = sorted({s if os.path.isdir(s) else os.path.dirname(s) for s in sources})
+
+        def concerns(path: str) -> bool:
+            return any(path == s or path.startswith(s.rstrip("/") + "/") for s in sources)
+
+        started = False
+        for changes in watchfiles.watch(
+            *directories, stop_event=stop, debounce=50, rust_timeout=1000, yield_on_timeout=True
+        ):
+            if not started or any(concerns(path) for _, path in changes):
+                started = True
+                emit(self.get_values(keys))
 
     def sources(self) -> str:
         return ", ".join(self.files)

@@ -1,34 +1,190 @@
-"""HTTP plumbing the HTTP backends share: nodes, TLS, one pooled client, failure reasons."""
+"""HTTP plumbing the HTTP backends share: nodes and failover, TLS, one pooled client,
+failure texts, and a way to end a blocked request from another thread."""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import posixpath
 import socket
 import ssl
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from confpy.backends.base import BackendSettings
-from confpy.errors import ConfigError
+from confpy.errors import BackendError, BackendUnavailable, ConfigError
 
-__all__ = ["clean_key", "failure_reason", "make_client", "normalize_node", "ssl_context", "tls_verify"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "CuttableSocket",
+    "Nodes",
+    "clean_key",
+    "failure_reason",
+    "make_client",
+    "normalize_node",
+    "not_json",
+    "snippet",
+    "ssl_context",
+    "status_text",
+    "timeout_of",
+    "tls_verify",
+]
+
+# confd's clients give up on a node after 3 s (etcd's header timeout, consul's dial).
+DEFAULT_TIMEOUT = 3.0
 
 
-def normalize_node(node: str, scheme: str) -> str:
+def timeout_of(settings: BackendSettings) -> float:
+    """-backend-timeout, or the default when it is unset or not positive."""
+    return settings.timeout if settings.timeout and settings.timeout > 0 else DEFAULT_TIMEOUT
+
+
+class Nodes:
+    """A store's nodes, tried in order starting with the last one that answered.
+
+    ``store`` names the store in messages: ``cannot reach etcd at http://a:2379:
+    connection refused``, or every node's reason when several were tried.
+    """
+
+    def __init__(self, store: str, nodes: Sequence[str]) -> None:
+        self.store = store
+        self.urls = tuple(nodes)
+        self._preferred = 0
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        """(position, node) pairs in the order to try them."""
+        start, count = self._preferred, len(self.urls)
+        for i in range(count):
+            yield (start + i) % count, self.urls[(start + i) % count]
+
+    def answered(self, position: int) -> None:
+        self._preferred = position  # a plain int store: atomic under the GIL
+
+    @property
+    def preferred(self) -> str:
+        return self.urls[self._preferred]
+
+    def unavailable(self, failures: Sequence[str]) -> BackendUnavailable:
+        """The error once every node failed; ``failures`` are ``<node>: <reason>``."""
+        if len(failures) == 1:
+            return BackendUnavailable(f"cannot reach {self.store} at {failures[0]}")
+        return BackendUnavailable(f"cannot reach {self.store} at any node: {'; '.join(failures)}")
+
+    def __str__(self) -> str:
+        return ", ".join(self.urls)
+
+
+def snippet(text: str, limit: int = 120) -> str:
+    """The start of a body for a message: whitespace folded, at most ``limit`` characters."""
+    return " ".join(text.split())[:limit]
+
+
+def status_text(response: httpx.Response) -> str:
+    """``503 Service Unavailable: <the start of the body>``."""
+    start = snippet(response.text)
+    return f"{response.status_code} {response.reason_phrase}" + (f": {start}" if start else "")
+
+
+def not_json(store: str, node: str, response: httpx.Response) -> BackendError:
+    return BackendError(
+        f"{store} at {node} answered with something not JSON: {snippet(response.text, 80)!r}"
+    )
+
+
+class CuttableSocket:
+    """The socket under a client's long-poll or stream, so another thread can end it.
+
+    Closing an httpx client does not wake a thread blocked reading a socket, but a
+    ``shutdown()`` of the socket does. httpcore reports each new connection's stream to
+    the ``trace`` request extension; pass ``trace`` with every request of a client that
+    keeps at most one connection, and the last socket reported is the one a blocked
+    request reads. A request brackets itself with ``begin()`` and ``end()``; a cut that
+    comes while none is under way is kept for the next one, which then does not start.
+    """
+
+    def __init__(self, keepalive: bool = False) -> None:
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._keepalive = keepalive
+        self._active = 0
+        self._pending = False  # a cut came while no request was under way
+        self._doomed = False  # a cut came before the request's connection was made
+        self._cuts = 0
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            sock = info["return_value"].get_extra_info("socket")
+            if self._keepalive:
+                _keepalive(sock)
+            with self._lock:
+                self._sock = sock
+                if self._doomed:
+                    self._shutdown()
+
+    def begin(self) -> int | None:
+        """A request starts: the cut count to give ``was_cut`` when it ends, or None when
+        a cut is pending (the request must not start)."""
+        with self._lock:
+            if self._pending:
+                self._pending = False
+                return None
+            self._active += 1
+            self._doomed = False
+            return self._cuts
+
+    def end(self) -> None:
+        with self._lock:
+            self._active -= 1
+
+    def was_cut(self, since: int) -> bool:
+        return self._cuts != since
+
+    def cut(self) -> None:
+        """End the request under way (it fails, or returns what it has), or the next."""
+        with self._lock:
+            self._cuts += 1
+            if self._active:
+                self._doomed = True
+            else:
+                self._pending = True
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
+            self._sock = None
+
+
+def _keepalive(sock: socket.socket) -> None:
+    """Notice a vanished peer on a quiet stream (confd's gRPC keepalive: 10 s, then 3 s)."""
+    with contextlib.suppress(OSError, AttributeError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 10)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 3)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
+
+
+def normalize_node(node: str, scheme: str, store: str = "etcd") -> str:
     """``host:port`` gets ``<scheme>://`` (confd needs a scheme; we add the -scheme one)."""
     node = node.strip()
     if "://" not in node:
         node = f"{scheme or 'http'}://{node}"
     parts = urlsplit(node)
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError:
+        raise ConfigError(f"invalid {store} node {node!r}: the port is not a number") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"invalid etcd node {node!r}: want http://host:port or https://host:port")
+        raise ConfigError(f"invalid {store} node {node!r}: want http://host:port or https://host:port")
     if parts.username or parts.password:  # they would show in logs and error messages
         raise ConfigError(
-            f"etcd node {parts.scheme}://{parts.hostname}: give credentials with -basic-auth "
+            f"{store} node {parts.scheme}://{parts.hostname}: give credentials with -basic-auth "
             "-username -password, not in the node URL"
         )
     return node.rstrip("/")

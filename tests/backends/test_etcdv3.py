@@ -24,12 +24,13 @@ from servers import (
     dead_endpoint,
     put_v3,
     require_etcd,
+    revision,
     v3,
 )
 from thread_helpers import in_thread
 
 from confpy.backends import etcdv3
-from confpy.backends.base import BackendSettings
+from confpy.backends.base import BackendSettings, StopSignal
 from confpy.backends.etcdv3 import COALESCE_KEYS, TXN_OPS, EtcdCompacted, EtcdV3Backend
 from confpy.backends.registry import create_backend
 from confpy.errors import BackendError, BackendUnavailable
@@ -161,7 +162,7 @@ def test_index_is_the_revision_read(
     put_v3(etcd, f"{p}/a", "1")
     last = put_v3(etcd, f"{p}/b", "2")
     snapshot = backend.get_values([f"{p}/a", f"{p}/b", f"{p}/c"])
-    assert snapshot.index == last == backend.current_revision()
+    assert snapshot.index == last == revision(etcd)
     later = put_v3(etcd, f"{p}/c", "3")
     assert backend.get_values([f"{p}/a", f"{p}/c"]).index == later
 
@@ -176,7 +177,7 @@ def test_reads_are_pinned_to_one_revision(
     put_all_v3(etcd, {key: "0" for key in keys})
     monkeypatch.setattr(etcdv3, "PAGE_SIZE", 1)  # one request per key...
     backend._txn_ops = 2  # ...and per two keys
-    stop = threading.Event()
+    stop = StopSignal()
 
     def write() -> None:
         n = 0
@@ -230,7 +231,7 @@ def test_many_keys_are_one_read_of_their_common_ancestor(
     assert (grpc_calls(etcd, "Txn") - before[0], grpc_calls(etcd, "Range") - before[1]) == (0, 1)
     expected = {f"{key}/c1": f"{key}-addr" for key in wanted}
     assert snapshot.values == expected
-    assert snapshot.index == backend.current_revision()
+    assert snapshot.index == revision(etcd)
     # The same as reading the keys in transactions.
     per_key: dict[str, str] = {}
     for start in range(0, len(keys), 10):
@@ -329,10 +330,6 @@ def test_user_authentication(etcd_auth: EtcdServer, make_backend: BackendFactory
     put_v3(server, "/auth/k", "v2", _root_token(server))  # the old root token is gone too
     assert backend.get_values(["/auth"]).values == {"/auth/k": "v2"}
 
-    # The user needs no permission on any key for the current revision.
-    answer = v3(server, "kv/range", {"key": b64("/")}, _root_token(server))
-    assert backend.current_revision() == int(answer["header"]["revision"])
-
     # Credentials given while auth is off are not used, until auth is turned on.
     v3(server, "auth/disable", {}, _root_token(server))
     later = make_backend(server.endpoint, basic_auth=True, username="confd", password="pa:ss")
@@ -369,10 +366,10 @@ def test_watch_with_authentication(etcd_auth: EtcdServer, make_backend: BackendF
     backend = make_backend(server.endpoint, basic_auth=True, username="confd", password="pa:ss")
     start = backend.get_values(["/auth"]).index
     assert start is not None
-    events: list[tuple[str, str | None, int]] = []
-    stop = threading.Event()
+    events: list[object] = []
+    stop = StopSignal()
     thread, outcome = in_thread(
-        lambda: backend.watch("/auth/", start + 1, lambda *e: events.append(e), stop)
+        lambda: backend.watch(["/auth"], start, events.append, stop)
     )
     written = put_v3(server, "/auth/w", "1", _root_token(server))
     deadline = time.monotonic() + 5
@@ -382,10 +379,14 @@ def test_watch_with_authentication(etcd_auth: EtcdServer, make_backend: BackendF
     thread.join(5)
     assert outcome == {"result": None} and events == [("/auth/w", "1", written)]
     with pytest.raises(BackendError, match="permission denied"):
-        backend.watch("/secret/", 0, lambda *e: None, threading.Event())
+        backend.watch(["/secret"], None, ignore, StopSignal())
 
 
 # -- watch ------------------------------------------------------------------------------
+
+
+def ignore(item: object) -> None:
+    """An emit that drops what it is given."""
 
 
 def _wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -401,10 +402,10 @@ def test_watch_reports_changes_in_order(
 ) -> None:
     p = etcd_prefix
     first = put_v3(etcd, f"{p}/a", "1")  # before the watch starts, from its start revision
-    events: list[tuple[str, str | None, int]] = []
-    stop = threading.Event()
+    events: list[object] = []
+    stop = StopSignal()
     thread, outcome = in_thread(
-        lambda: backend.watch(f"{p}/", first, lambda *e: events.append(e), stop)
+        lambda: backend.watch([p], first - 1, events.append, stop)
     )
     expected = [(f"{p}/a", "1", first)]
     expected.append((f"{p}/sub/b", "2", put_v3(etcd, f"{p}/sub/b", "2")))
@@ -426,26 +427,24 @@ def test_watch_from_a_compacted_revision(
     latest = put_v3(etcd, f"{etcd_prefix}/k", "1")
     v3(etcd, "kv/compaction", {"revision": latest})
     with pytest.raises(EtcdCompacted, match="compacted") as caught:
-        backend.watch(etcd_prefix, old, lambda *e: None, threading.Event())
+        backend.watch([etcd_prefix], old - 1, ignore, StopSignal())
     assert caught.value.revision == latest
     assert isinstance(caught.value, BackendError)
     assert etcd.url in str(caught.value)
 
 
 @pytest.mark.timeout(20)
-@pytest.mark.parametrize("how", ["stop", "interrupt_watch", "close"])
+@pytest.mark.parametrize("how", ["stop", "close"])
 def test_a_blocked_watch_ends_at_once(
     etcd: EtcdServer, etcd_prefix: str, backend: EtcdV3Backend, how: str
 ) -> None:
-    stop = threading.Event()
-    thread, outcome = in_thread(lambda: backend.watch(etcd_prefix, 0, lambda *e: None, stop))
+    stop = StopSignal()
+    thread, outcome = in_thread(lambda: backend.watch([etcd_prefix], None, ignore, stop))
     time.sleep(0.5)
     assert thread.is_alive()
     started = time.monotonic()
     if how == "stop":
         stop.set()
-    elif how == "interrupt_watch":
-        backend.interrupt_watch()
     else:
         backend.close()
     thread.join(5)
@@ -453,7 +452,7 @@ def test_a_blocked_watch_ends_at_once(
     assert time.monotonic() - started < 1
     assert outcome == {"result": None}
     if how == "close":  # a closed backend: watches end at once, reads fail clearly
-        assert backend.watch(etcd_prefix, 0, lambda *e: None, threading.Event()) is None
+        assert backend.watch([etcd_prefix], None, ignore, StopSignal()) is None
         with pytest.raises(BackendError, match="closed"):
             backend.get_values([etcd_prefix])
 
@@ -467,13 +466,13 @@ def test_watch_fails_over_and_reports_dead_nodes(
 ) -> None:
     slow = post_fault_server("slow", delay=30)
     dead = dead_endpoint()
-    events: list[tuple[str, str | None, int]] = []
-    stop = threading.Event()
+    events: list[object] = []
+    stop = StopSignal()
     backend = make_backend(dead, slow.endpoint, etcd.endpoint, timeout=0.5)
     # From the next revision: the write below is seen however long the failover takes.
     now = int(v3(etcd, "kv/range", {"key": b64("/")})["header"]["revision"])
     thread, outcome = in_thread(
-        lambda: backend.watch(etcd_prefix, now + 1, lambda *e: events.append(e), stop)
+        lambda: backend.watch([etcd_prefix], now, events.append, stop)
     )
     written = put_v3(etcd, f"{etcd_prefix}/k", "v")
     _wait_for(lambda: bool(events))
@@ -484,14 +483,14 @@ def test_watch_fails_over_and_reports_dead_nodes(
     alone = make_backend(dead, slow.endpoint, timeout=0.5)
     started = time.monotonic()
     with pytest.raises(BackendUnavailable) as caught:
-        alone.watch(etcd_prefix, 0, lambda *e: None, threading.Event())
+        alone.watch([etcd_prefix], None, ignore, StopSignal())
     assert time.monotonic() - started < 2
     assert f"http://{dead}: connection refused" in str(caught.value)
     assert f"{slow.url}: no answer within 0.5s" in str(caught.value)
 
     garbage = make_backend(post_fault_server("garbage").endpoint)
     with pytest.raises(BackendError, match="not JSON"):
-        garbage.watch(etcd_prefix, 0, lambda *e: None, threading.Event())
+        garbage.watch([etcd_prefix], None, ignore, StopSignal())
 
 
 @pytest.mark.timeout(40)
@@ -499,7 +498,7 @@ def test_watch_breaks_when_etcd_dies(
     etcd: EtcdServer, etcd_prefix: str, backend: EtcdV3Backend
 ) -> None:
     thread, outcome = in_thread(
-        lambda: backend.watch(etcd_prefix, 0, lambda *e: None, threading.Event())
+        lambda: backend.watch([etcd_prefix], None, ignore, StopSignal())
     )
     time.sleep(0.5)
     etcd.stop()
