@@ -1,20 +1,25 @@
 """The daemon: interval mode (confd's default) and watch mode, on the one-shot ``Cycle``.
 
-Interval mode reads conf.d and every key each tick. Watch mode keeps one watcher per
-backend (see ``watch``) and a copy of the watched keys; each change marks the resources
-whose keys it touches, and after the debounce window those resources render once and each
-distinct reload_cmd runs once. Nothing is written from incomplete data: until a full
-snapshot has arrived nothing renders, and while the store is away the files stay as
-they are.
+Interval mode reads conf.d and every key each tick. Watch mode keeps one ``Watcher`` per
+backend and a copy of the watched keys (the mirror); each change marks the resources
+whose keys it touches, and when the ``Debounce`` window says so those resources render
+once and each distinct reload_cmd runs once. Nothing is written from incomplete data:
+until a full snapshot has arrived nothing renders, and while the store is away the
+files stay as they are. In both modes a failed reload is tried again on the
+``ReloadRetry`` schedule, at the time the log announces.
 
 Signals: SIGTERM/SIGINT finish the sync under way and exit 0 (a second one aborts it,
-removing its stage file); SIGHUP re-reads confd.toml, conf.d and the templates. In watch
-mode, edits to conf.d and templates are picked up by themselves (``-watch-confdir``).
+removing its stage file); SIGHUP re-reads confd.toml, conf.d and the templates, and
+switches to a new backend when its settings changed (closing the one it replaces). In
+watch mode, edits to conf.d and templates are picked up by themselves (``-watch-confdir``).
+
+The daemon runs in any thread (signals are then left alone), and ``stop()`` ends it.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import signal
 import threading
@@ -26,20 +31,26 @@ from types import FrameType
 from typing import Any
 
 from .backends.base import Backend, Snapshot
+from .confdirwatch import ConfdirWatcher
+from .debounce import Debounce
 from .errors import BackendError, ConfigError
 from .plan import FetchPlan, touches
-from .processor import Cycle, backend_settings, load_or_report, sync_options
+from .processor import Cycle, CycleResult, backend_settings, load_or_report, sync_options
 from .render import Renderer
 from .resources import TemplateResource
+from .retry import Backoff, ReloadRetry
 from .settings import Settings
-from .watch import Backoff, ChangeEvent, SnapshotEvent, Watcher, create_watcher
+from .watch import ChangeEvent, SnapshotEvent, Watcher
 
-__all__ = ["Daemon", "run_daemon"]
+__all__ = ["Daemon", "Reconfigure", "run_daemon"]
 
 log = logging.getLogger("confpy.daemon")
 
+
 @dataclass(frozen=True)
-class _Reconfigure:
+class Reconfigure:
+    """Read the settings, conf.d and templates again (SIGHUP, an edit in the confdir)."""
+
     reason: str
 
 
@@ -55,19 +66,26 @@ def run_daemon(settings: Settings, backend: Backend, reload_settings: Callable[[
 
 
 class Daemon:
-    def __init__(self, settings: Settings, backend: Backend, reload_settings: Callable[[], Settings] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        backend: Backend,
+        reload_settings: Callable[[], Settings] | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.settings = settings
         self.backend = backend
         self.reload_settings = reload_settings
         self.events: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.renderer = Renderer()
-        self.stopping: str | None = None
         self.resources: list[TemplateResource] = []
-        self.reload_retry: dict[Path, TemplateResource] = {}
-        self._retry_backoff = Backoff(base=5.0, cap=300.0)  # for reloads that failed
-        self._retry_at: float | None = None
-        self._owned_backends: list[Backend] = []
+        self.retry = ReloadRetry(clock)
+        self.stopping: str | None = None
+        self._clock = clock
+        self._owned: list[Backend] = []  # backends this daemon made (on SIGHUP)
         self._config_read_at = 0.0  # time.time() when conf.d was last read
+        self._watcher: Watcher | None = None
 
     # -- entry --------------------------------------------------------------------------
 
@@ -84,16 +102,27 @@ class Daemon:
                 if resources is None:
                     return 0  # confd: nothing to watch, nothing to do
                 self.resources = resources
-                return self._watch()
+                return self._watch_mode()
             self.resources = resources or []
-            return self._interval()
+            return self._interval_mode()
         except _Abort:
             return 0
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
-            for backend in self._owned_backends:
+            for backend in self._owned:
                 backend.close()
+
+    def stop(self, reason: str = "stop requested") -> None:
+        """End the daemon after the sync under way (from any thread)."""
+        if self.stopping is None:
+            self.stopping = reason
+            log.info("Captured %s. Exiting...", reason)
+        self.events.put(_WAKE)
+
+    def reconfigure(self, reason: str) -> None:
+        """Ask for settings, conf.d and templates to be read again (from any thread)."""
+        self.events.put(Reconfigure(reason))
 
     def _install_signals(self) -> dict[int, Any]:
         previous: dict[int, Any] = {}
@@ -105,202 +134,96 @@ class Daemon:
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if signum == signal.SIGHUP:
-            self.events.put(_Reconfigure("SIGHUP"))
-            return
-        if self.stopping is not None:
+            self.reconfigure("SIGHUP")
+        elif self.stopping is not None:
             raise _Abort()
-        self.stopping = "terminated" if signum == signal.SIGTERM else "interrupt"
-        log.info("Captured %s. Exiting...", self.stopping)
-        self.events.put(_WAKE)  # the loop sees self.stopping
-
-    def _should_stop(self) -> bool:
-        return self.stopping is not None
-
-    def _cycle(self) -> Cycle:
-        return Cycle(self.backend, sync_options(self.settings), self.renderer)
+        else:
+            self.stop("terminated" if signum == signal.SIGTERM else "interrupt")
 
     # -- interval mode ------------------------------------------------------------------
 
-    def _interval(self) -> int:
+    def _interval_mode(self) -> int:
         backoff = Backoff(cap=max(1.0, float(self.settings.interval)))
         down_since: float | None = None
         first, reconfigure = True, None
         while self.stopping is None:
             if reconfigure is not None:  # SIGHUP: confd.toml too, then this tick
-                self._reconfigure(reconfigure)
+                self._reconfigure(reconfigure.reason)
             elif not first:  # conf.d is read again each tick, as confd does
                 self._reload_resources()
             first = False
             delay = float(self.settings.interval)
             plan = FetchPlan.for_resources(self.resources, self.backend)
-            snapshot: Snapshot | None = None
             try:
                 snapshot = self.backend.get_values(plan.keys) if plan.keys else Snapshot({})
             except BackendError as exc:
                 if down_since is None:
-                    down_since = time.monotonic()
+                    down_since = self._clock()
                     log.error("Reading the store failed: %s; keeping the files as they are and retrying", exc)
                 delay = min(delay, backoff.next_delay())
-            if snapshot is not None:
+            else:
                 if down_since is not None:
-                    log.info("The store answers again after %.1fs", time.monotonic() - down_since)
+                    log.info("The store answers again after %.1fs", self._clock() - down_since)
                     down_since = None
                 backoff.reset()
                 self._run_cycle(self.resources, snapshot)
-            reconfigure = self._sleep(delay)
+            reconfigure = self._wait_for_tick(self._clock() + delay)
         return 0
 
-    def _sleep(self, seconds: float) -> str | None:
-        """Wait for the next tick or a stop; a SIGHUP ends the wait at once, and its reason
-        is returned."""
-        deadline = time.monotonic() + seconds
+    def _wait_for_tick(self, tick: float) -> Reconfigure | None:
+        """Wait for the next tick, running failed reloads again when their time comes; a
+        SIGHUP ends the wait at once and is returned."""
         while self.stopping is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            event = self._next_event(min(tick, self.retry.deadline() or math.inf))
+            if isinstance(event, Reconfigure):
+                return event
+            if self.retry.due():
+                self._run_cycle(self.retry.pending, None)  # read afresh: the tick's data is old
+            elif self._clock() >= tick:
                 return None
-            try:
-                event = self.events.get(timeout=remaining)
-            except queue.Empty:
-                return None
-            if isinstance(event, _Reconfigure):
-                return event.reason
         return None
 
     # -- watch mode ---------------------------------------------------------------------
 
-    def _watch(self) -> int:
-        self.mirror: dict[str, str] | None = None  # the watched keys, as the store has them
-        self.dirty: set[Path] = set()  # resources (by conf.d path) to render
-        self.first_change = self.last_change = 0.0
-        self._start_watcher()
-        confdir_watch = self._start_confdir_watch()
+    def _watch_mode(self) -> int:
+        mode = _WatchMode(self)
+        confdir = ConfdirWatcher(self.settings, self.reconfigure, lambda: self._config_read_at)
+        if self.settings.watch_confdir:
+            confdir.start()
         try:
-            while self.stopping is None:
-                try:
-                    event = self.events.get(timeout=self._next_timeout())
-                except queue.Empty:
-                    event = None
-                if event is not None:
-                    self._handle(event)
-                    if self.settings.debounce_min <= 0:
-                        while not self.events.empty():  # what is queued already joins this batch
-                            self._handle(self.events.get())
-                if self.mirror is None or self.stopping is not None:
-                    self.watcher.consumed()
-                    continue
-                now = time.monotonic()
-                if self.dirty and self._batch_due(now):
-                    batch = [r for r in self.resources if r.path in self.dirty]
-                    self.dirty, self.first_change = set(), 0.0
-                    self._run_cycle(batch, Snapshot(self.mirror), batch_reloads=True)
-                elif self._retry_at is not None and now >= self._retry_at:
-                    self._run_cycle(list(self.reload_retry.values()), Snapshot(self.mirror), batch_reloads=True)
-                if self.events.empty():
-                    self.watcher.consumed()
+            return mode.run()
         finally:
-            self.watcher.stop()  # the current one: a backend switch replaces it
-            if confdir_watch is not None:
-                confdir_watch.set()
-        return 0
-
-    def _handle(self, event: Any) -> None:
-        if isinstance(event, SnapshotEvent):
-            self.mirror = dict(event.snapshot.values)
-            self._mark(r.path for r in self.resources)
-        elif isinstance(event, ChangeEvent):
-            if self.mirror is not None:
-                _apply(self.mirror, event)
-                self._mark(self._affected(event.key))
-        elif isinstance(event, _Reconfigure) and self._reconfigure(event.reason, watching=True):
-            self._mark(r.path for r in self.resources)
-
-    def _mark(self, paths: Iterable[Path]) -> None:
-        """Resources to render in the next batch; the debounce clock starts at the first."""
-        self.dirty.update(paths)
-        if self.dirty:
-            now = time.monotonic()
-            self.first_change = self.first_change or now
-            self.last_change = now
-
-    def _start_watcher(self) -> None:
-        plan = FetchPlan.for_resources(self.resources, self.backend)
-        self.watcher: Watcher = create_watcher(self.backend, plan.keys, self.events)
-        self.watcher.start()
-
-    def _batch_due(self, now: float) -> bool:
-        quiet, cap = self.settings.debounce_min, self.settings.debounce_max
-        if quiet <= 0:
-            return True
-        return now - self.last_change >= quiet or (cap > 0 and now - self.first_change >= cap)
-
-    def _next_timeout(self) -> float | None:
-        deadlines = []
-        if self.dirty and self.mirror is not None:
-            quiet, cap = self.settings.debounce_min, self.settings.debounce_max
-            deadlines.append(self.last_change + quiet)
-            if cap > 0:
-                deadlines.append(self.first_change + cap)
-        if self._retry_at is not None:
-            deadlines.append(self._retry_at)
-        if not deadlines:
-            return None
-        return max(0.0, min(deadlines) - time.monotonic())
-
-    def _affected(self, key: str) -> list[Path]:
-        """Resources with a key under the changed key, or above it."""
-        return [resource.path for resource in self.resources if touches(self.backend, resource.keys, key)]
-
-    def _start_confdir_watch(self) -> threading.Event | None:
-        if not self.settings.watch_confdir:
-            return None
-        stop = threading.Event()
-        paths = [p for p in (self.settings.conf_d, self.settings.template_dir) if p.is_dir()]
-        if not paths:
-            return None
-        thread = threading.Thread(target=self._watch_confdir, args=(paths, stop), name="confpy-confdir", daemon=True)
-        thread.start()
-        return stop
-
-    def _watch_confdir(self, paths: Sequence[Path], stop: threading.Event) -> None:
-        import watchfiles
-
-        started = False
-        for changes in watchfiles.watch(
-            *paths, stop_event=stop, debounce=100, rust_timeout=1000, yield_on_timeout=True
-        ):
-            if not started:
-                # The watch is up now: an edit made since conf.d was read, before it was
-                # watching, would otherwise go unnoticed.
-                started = True
-                if not changes and _modified_since(paths, self._config_read_at):
-                    self.events.put(_Reconfigure("changed while starting"))
-            if changes:
-                names = sorted({Path(p).name for _, p in changes})
-                self.events.put(_Reconfigure("changed: " + ", ".join(names)))
+            confdir.stop()
+            mode.stop_watcher()
 
     # -- shared -------------------------------------------------------------------------
 
-    def _run_cycle(self, resources: Sequence[TemplateResource], snapshot: Snapshot, *, batch_reloads: bool = False) -> None:
-        retry = set(self.reload_retry)
-        result = self._cycle().run(
+    def _next_event(self, deadline: float) -> Any:
+        """The next queued event, or None once the clock passes ``deadline`` (inf: none)."""
+        timeout = None if deadline == math.inf else max(0.0, deadline - self._clock())
+        try:
+            return self.events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def _run_cycle(
+        self, resources: Sequence[TemplateResource], snapshot: Snapshot | None, *, batch_reloads: bool = False
+    ) -> CycleResult:
+        """Render and sync ``resources`` (reading their keys when ``snapshot`` is None),
+        running pending reloads again, and reschedule those that fail."""
+        cycle = Cycle(self.backend, sync_options(self.settings), self.renderer)
+        result = cycle.run(
             resources,
             snapshot,
             batch_reloads=batch_reloads,
-            force_reload=retry,
-            should_stop=self._should_stop,
+            force_reload=self.retry.paths,
+            should_stop=lambda: self.stopping is not None,
         )
-        processed = {r.path for r in resources}
-        for path in retry & processed:
-            self.reload_retry.pop(path, None)
-        for resource in result.reload_failed:
-            self.reload_retry[resource.path] = resource
-        if self.reload_retry:
-            delay = self._retry_backoff.next_delay()
-            self._retry_at = time.monotonic() + delay
-            log.info("Retrying the failed reload of %d resource(s) in %.0fs", len(self.reload_retry), delay)
-        else:
-            self._retry_backoff.reset()
-            self._retry_at = None
+        delay = self.retry.update(result.reloaded, result.reload_failed)
+        if delay is not None and result.reload_failed:
+            count = len(self.retry.pending)
+            log.info("Retrying the failed reload of %d resource(s) in %.0fs", count, delay)
+        return result
 
     def _reload_resources(self) -> bool:
         """Read conf.d again; keep the resources we have if it is broken. True if read."""
@@ -311,9 +234,10 @@ class Daemon:
             log.error("%s; keeping the %d resource(s) loaded before", exc, len(self.resources))
             return False
         self.resources = resources or []
+        self.retry.forget(r.path for r in self.resources)
         return True
 
-    def _reconfigure(self, reason: str, *, watching: bool = False) -> bool:
+    def _reconfigure(self, reason: str) -> bool:
         """SIGHUP or an edit in the confdir: re-read settings, conf.d and templates."""
         log.info("Reloading configuration (%s)", reason)
         if self.reload_settings is not None:
@@ -325,16 +249,11 @@ class Daemon:
             if backend_settings(settings) != backend_settings(self.settings):
                 self._switch_backend(settings)
             self.settings = settings
-        if not self._reload_resources():
-            return False
-        if watching:
-            keys = FetchPlan.for_resources(self.resources, self.backend).keys
-            if self.watcher.keys != keys or self.watcher.backend is not self.backend:
-                self._restart_or_rekey(keys)
-                return False  # a snapshot of the new keys follows, and renders everything
-        return True
+        return self._reload_resources()
 
     def _switch_backend(self, settings: Settings) -> None:
+        """Use a backend made from new settings; the one it replaces is closed (after its
+        watcher, if any, has stopped)."""
         from .backends.registry import create_backend
 
         try:
@@ -344,27 +263,107 @@ class Daemon:
             return
         log.info("Backend set to %s", settings.backend)
         log.info("Backend source(s) set to %s", backend.sources())
-        self._owned_backends.append(backend)
-        self.backend = backend
+        replaced, self.backend = self.backend, backend
+        self._owned.append(backend)
+        if self._watcher is not None and self._watcher.backend is replaced:
+            self._watcher.stop()
+            self._watcher = None
+        replaced.close()
+        if replaced in self._owned:
+            self._owned.remove(replaced)
 
-    def _restart_or_rekey(self, keys: tuple[str, ...]) -> None:
-        if self.watcher.backend is self.backend:
-            self.watcher.set_keys(keys)
-            return
-        self.watcher.stop()
+
+class _WatchMode:
+    """Watch mode's loop over a daemon: the mirror of the watched keys, the resources to
+    render next (by conf.d path) and the debounce window."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+        self.mirror: dict[str, str] | None = None  # the watched keys, as the store has them
+        self.dirty: set[Path] = set()
+        self.debounce = self._new_debounce()
+
+    def _new_debounce(self) -> Debounce:
+        settings = self.daemon.settings
+        return Debounce(settings.debounce_min, settings.debounce_max, self.daemon._clock)
+
+    def run(self) -> int:
+        daemon = self.daemon
         self._start_watcher()
+        while daemon.stopping is None:
+            deadline = min(self.debounce.deadline() or math.inf, daemon.retry.deadline() or math.inf)
+            event = daemon._next_event(deadline if self.mirror is not None else math.inf)
+            if event is not None:
+                self._handle(event)
+                if self.debounce.quiet <= 0:
+                    while not daemon.events.empty():  # what is queued already joins this batch
+                        self._handle(daemon.events.get())
+            watcher = daemon._watcher
+            if self.mirror is not None and daemon.stopping is None:
+                if self.dirty and self.debounce.due():
+                    batch = [r for r in daemon.resources if r.path in self.dirty]
+                    self.dirty.clear()
+                    self.debounce.take()
+                    daemon._run_cycle(batch, Snapshot(self.mirror), batch_reloads=True)
+                elif daemon.retry.due():
+                    daemon._run_cycle(daemon.retry.pending, Snapshot(self.mirror), batch_reloads=True)
+            if watcher is not None and daemon.events.empty():
+                watcher.consumed()
+        return 0
 
+    def stop_watcher(self) -> None:
+        if self.daemon._watcher is not None:
+            self.daemon._watcher.stop()
+            self.daemon._watcher = None
 
-def _modified_since(paths: Sequence[Path], since: float) -> bool:
-    """Whether a file under ``paths`` changed at or after ``since`` (a time.time())."""
-    for root in paths:
-        for path in root.rglob("*"):
-            try:
-                if path.stat().st_mtime >= since - 0.01:  # mtimes are coarser than time()
-                    return True
-            except OSError:
-                continue
-    return False
+    def _start_watcher(self) -> None:
+        daemon = self.daemon
+        plan = FetchPlan.for_resources(daemon.resources, daemon.backend)
+        daemon._watcher = Watcher(daemon.backend, plan.keys, daemon.events, clock=daemon._clock)
+        daemon._watcher.start()
+
+    def _handle(self, event: Any) -> None:
+        daemon = self.daemon
+        if isinstance(event, SnapshotEvent):
+            previous, self.mirror = self.mirror, dict(event.snapshot.values)
+            if previous is None or event.reason in ("start", "new keys"):
+                self._mark(daemon.resources, event.at, urgent=event.reason == "start")
+            else:  # the same keys read again: render what changed
+                changed = {k for k in previous.keys() | self.mirror.keys() if previous.get(k) != self.mirror.get(k)}
+                self._mark(self._affected(changed), event.at)
+        elif isinstance(event, ChangeEvent):
+            if self.mirror is not None:
+                _apply(self.mirror, event)
+                self._mark(self._affected([event.key]), event.at)
+        elif isinstance(event, Reconfigure):
+            self._reconfigure(event.reason)
+
+    def _reconfigure(self, reason: str) -> None:
+        daemon = self.daemon
+        if not daemon._reconfigure(reason):
+            return
+        self.debounce = self._new_debounce()
+        keys = FetchPlan.for_resources(daemon.resources, daemon.backend).keys
+        if daemon._watcher is None:  # the backend was switched: watch the new one
+            self.mirror = None
+            self._start_watcher()
+        elif daemon._watcher.keys != keys:
+            daemon._watcher.set_keys(keys)  # a snapshot of the new keys renders everything
+        else:
+            self._mark(daemon.resources, daemon._clock())
+
+    def _mark(self, resources: Iterable[TemplateResource], at: float, *, urgent: bool = False) -> None:
+        """Resources to render in the next batch; the debounce clock starts at the first."""
+        paths = {r.path for r in resources}
+        if paths:
+            self.dirty |= paths
+            self.debounce.changed(at or None, urgent=urgent)
+
+    def _affected(self, keys: Iterable[str]) -> list[TemplateResource]:
+        """Resources with a key under a changed key, or above it."""
+        keys = list(keys)
+        backend = self.daemon.backend
+        return [r for r in self.daemon.resources if any(touches(backend, r.keys, key) for key in keys)]
 
 
 def _apply(mirror: dict[str, str], event: ChangeEvent) -> None:

@@ -28,6 +28,7 @@ class CycleResult:
     def __init__(self) -> None:
         self.errors: list[tuple[TemplateResource, ConfpyError]] = []
         self.updated: list[TemplateResource] = []  # dest replaced
+        self.reloaded: list[TemplateResource] = []  # reload_cmd ran fine (or had nothing to run)
         self.reload_failed: list[TemplateResource] = []
 
 
@@ -108,6 +109,7 @@ class Cycle:
                     result.errors.append((resource, exc))
                     result.reload_failed.append(resource)
                 return
+        result.reloaded.extend(group)
         for resource in group:
             if id(resource) in updated:
                 log.info("Target config %s has been updated", resource.dest)

@@ -9,7 +9,8 @@ import random
 from confpy.backends.base import BackendSettings
 from confpy.backends.env import EnvBackend
 from confpy.daemon import _apply
-from confpy.watch import Backoff, ChangeEvent, SnapshotEvent, StaticWatcher
+from confpy.retry import Backoff
+from confpy.watch import ChangeEvent, SnapshotEvent, Watcher
 
 
 def test_backoff_grows_to_its_cap_with_jitter_and_resets() -> None:
@@ -33,11 +34,11 @@ def test_mirror_applies_sets_and_deletes_of_keys_and_directories() -> None:
     assert mirror == {"/ab/z": "3", "/b": "4", "/c": "6"}  # /ab is not under /a
 
 
-def test_static_watcher_reads_once_then_again_when_the_keys_change() -> None:
+def test_a_store_that_cannot_watch_is_read_once_then_again_when_the_keys_change() -> None:
     environ = {"APP_A": "1", "APP_B": "2"}
     backend = EnvBackend(BackendSettings(backend="env", environ=environ))
     events: queue.SimpleQueue[object] = queue.SimpleQueue()
-    watcher = StaticWatcher(backend, ["/app/a"], events)
+    watcher = Watcher(backend, ["/app/a"], events)
     watcher.start()
     try:
         first = events.get(timeout=5)
