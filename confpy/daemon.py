@@ -73,6 +73,7 @@ class Daemon:
         reload_settings: Callable[[], Settings] | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        retry: ReloadRetry | None = None,
     ) -> None:
         self.settings = settings
         self.backend = backend
@@ -80,7 +81,7 @@ class Daemon:
         self.events: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.renderer = Renderer()
         self.resources: list[TemplateResource] = []
-        self.retry = ReloadRetry(clock)
+        self.retry = retry or ReloadRetry(clock)
         self.stopping: str | None = None
         self._clock = clock
         self._owned: list[Backend] = []  # backends this daemon made (on SIGHUP)

@@ -1,27 +1,14 @@
-"""Unit tests of the watch machinery that need no server: backoff, the key mirror,
-and how a watcher hands events over."""
+"""Unit tests of the watch machinery that need no server: the key mirror, and how a
+watcher hands events over."""
 
 from __future__ import annotations
 
 import queue
-import random
 
 from confpy.backends.base import BackendSettings
 from confpy.backends.env import EnvBackend
 from confpy.daemon import _apply
-from confpy.retry import Backoff
 from confpy.watch import ChangeEvent, SnapshotEvent, Watcher
-
-
-def test_backoff_grows_to_its_cap_with_jitter_and_resets() -> None:
-    backoff = Backoff(base=0.5, cap=4.0, rng=random.Random(1))
-    delays = [backoff.next_delay() for _ in range(8)]
-    ceilings = [0.5, 1.0, 2.0, 4.0, 4.0, 4.0, 4.0, 4.0]
-    for delay, ceiling in zip(delays, ceilings):
-        assert ceiling / 2 <= delay <= ceiling
-    assert len(set(delays)) == len(delays)  # jittered: no two retries in lockstep
-    backoff.reset()
-    assert backoff.next_delay() <= 0.5
 
 
 def test_mirror_applies_sets_and_deletes_of_keys_and_directories() -> None:
