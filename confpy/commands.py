@@ -1,5 +1,6 @@
 """Running check_cmd and reload_cmd as confd does: ``/bin/sh -c``, empty stdin, stdout and
-stderr captured together, the output logged Go-quoted (at ERROR on failure, DEBUG else)."""
+stderr captured together. A failure carries the output for the caller to report beside
+the resource; on success it is logged Go-quoted at DEBUG, as confd does."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ SHELL = "/bin/sh"
 
 
 class CommandFailed(Exception):
-    """str() is Go's exec error text: ``exit status 2``, ``signal: killed``..."""
+    """str() is Go's exec error text: ``exit status 2``, ``signal: killed``...;
+    ``output`` is what the command printed (stdout and stderr together)."""
+
+    def __init__(self, message: str, output: str = "") -> None:
+        super().__init__(message)
+        self.output = output
 
 
 def _signal_name(number: int) -> str:
@@ -53,11 +59,11 @@ def run_command(cmd: str) -> str:
         )
     except OSError as exc:
         raise CommandFailed(f"fork/exec {SHELL}: {exc.strerror.lower() if exc.strerror else exc}") from None
-    output = done.stdout.decode("utf-8", "surrogateescape")
     if done.returncode != 0:
-        log.error("%s", quote(output))
+        output = done.stdout.decode("utf-8", "replace")  # for a log line: printable text
         if done.returncode < 0:
-            raise CommandFailed(f"signal: {_signal_name(-done.returncode)}")
-        raise CommandFailed(f"exit status {done.returncode}")
+            raise CommandFailed(f"signal: {_signal_name(-done.returncode)}", output)
+        raise CommandFailed(f"exit status {done.returncode}", output)
+    output = done.stdout.decode("utf-8", "surrogateescape")
     log.debug("%s", quote(output))
     return output

@@ -20,15 +20,13 @@ class ConfdirWatcher:
     """
 
     def __init__(self, settings: Settings, reconfigure: Callable[[str], None], read_at: Callable[[], float]) -> None:
-        self._paths = [p for p in (settings.conf_d, settings.template_dir) if p.is_dir()]
+        self._candidates = (settings.conf_d, settings.template_dir)
         self._reconfigure = reconfigure
         self._read_at = read_at
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        if not self._paths:
-            return
         self._thread = threading.Thread(target=self._run, name="confpy-confdir", daemon=True)
         self._thread.start()
 
@@ -38,17 +36,33 @@ class ConfdirWatcher:
     def _run(self) -> None:
         import watchfiles
 
+        # Until conf.d or the templates directory exists, look for it every few seconds
+        # (a recursive watch of whatever directory exists above it would cost far more).
+        paths = self._existing()
+        if not paths:
+            while not paths and not self._stop.wait(self.APPEAR_POLL):
+                paths = self._existing()
+            if not paths:
+                return
+            self._reconfigure("appeared: " + ", ".join(p.name for p in paths))
         started = False
         for changes in watchfiles.watch(
-            *self._paths, stop_event=self._stop, debounce=100, rust_timeout=1000, yield_on_timeout=True
+            *paths, stop_event=self._stop, debounce=100, rust_timeout=1000, yield_on_timeout=True
         ):
             if not started:
+                # The watch is up now: an edit made since conf.d was read, before it was
+                # watching, would otherwise go unnoticed.
                 started = True
-                if not changes and _modified_since(self._paths, self._read_at()):
+                if not changes and _modified_since(paths, self._read_at()):
                     self._reconfigure("changed while starting")
             if changes:
                 names = sorted({Path(p).name for _, p in changes})
                 self._reconfigure("changed: " + ", ".join(names))
+
+    APPEAR_POLL = 2.0
+
+    def _existing(self) -> list[Path]:
+        return [p for p in self._candidates if p.is_dir()]
 
 
 def _modified_since(paths: Sequence[Path], since: float) -> bool:

@@ -35,7 +35,14 @@ from .confdirwatch import ConfdirWatcher
 from .debounce import Debounce
 from .errors import BackendError, ConfigError
 from .plan import FetchPlan, touches
-from .processor import Cycle, CycleResult, backend_settings, load_or_report, sync_options
+from .processor import (
+    Cycle,
+    CycleResult,
+    backend_settings,
+    load_or_wait,
+    pending_reloads,
+    sync_options,
+)
 from .render import Renderer
 from .resources import TemplateResource
 from .retry import Backoff, ReloadRetry
@@ -87,6 +94,7 @@ class Daemon:
         self._owned: list[Backend] = []  # backends this daemon made (on SIGHUP)
         self._config_read_at = 0.0  # time.time() when conf.d was last read
         self._watcher: Watcher | None = None
+        self._pending = pending_reloads(settings)
 
     # -- entry --------------------------------------------------------------------------
 
@@ -95,17 +103,16 @@ class Daemon:
         try:
             try:
                 self._config_read_at = time.time()
-                resources = load_or_report(self.settings)
+                self.resources = load_or_wait(self.settings)
             except ConfigError as exc:
                 log.critical("%s", exc)
                 return 1
-            if self.settings.watch:
-                if resources is None:
-                    return 0  # confd: nothing to watch, nothing to do
-                self.resources = resources
-                return self._watch_mode()
-            self.resources = resources or []
-            return self._interval_mode()
+            if self._commands_run:
+                owed = self._pending.owed(self.resources)
+                for resource in owed:
+                    log.info("The reload of %s failed in an earlier run; running it again (resource %s)", resource.dest, resource.label)
+                self.retry.owe(owed)
+            return self._watch_mode() if self.settings.watch else self._interval_mode()
         except _Abort:
             return 0
         finally:
@@ -113,6 +120,10 @@ class Daemon:
                 signal.signal(signum, handler)
             for backend in self._owned:
                 backend.close()
+
+    @property
+    def _commands_run(self) -> bool:
+        return not (self.settings.noop or self.settings.sync_only)
 
     def stop(self, reason: str = "stop requested") -> None:
         """End the daemon after the sync under way (from any thread)."""
@@ -221,6 +232,8 @@ class Daemon:
             should_stop=lambda: self.stopping is not None,
         )
         delay = self.retry.update(result.reloaded, result.reload_failed)
+        if self._commands_run:
+            self._pending.update(result.reload_failed, result.reloaded)
         if delay is not None and result.reload_failed:
             count = len(self.retry.pending)
             log.info("Retrying the failed reload of %d resource(s) in %.0fs", count, delay)
@@ -230,11 +243,11 @@ class Daemon:
         """Read conf.d again; keep the resources we have if it is broken. True if read."""
         self._config_read_at = time.time()
         try:
-            resources = load_or_report(self.settings)
+            resources = load_or_wait(self.settings)
         except ConfigError as exc:
             log.error("%s; keeping the %d resource(s) loaded before", exc, len(self.resources))
             return False
-        self.resources = resources or []
+        self.resources = resources
         self.retry.forget(r.path for r in self.resources)
         return True
 

@@ -28,6 +28,7 @@ __all__ = [
     "ReloadFailed",
     "RenderError",
     "SyncError",
+    "describe",
 ]
 
 
@@ -57,7 +58,15 @@ class RenderError(ConfpyError):
 
 
 class SyncError(ConfpyError):
-    """Writing the destination file, or running its commands, failed."""
+    """Writing the destination file, or running its commands, failed.
+
+    ``output`` is what a failed command printed: logged under the message, not in it,
+    so a repeated message (the FATAL line) stays one line.
+    """
+
+    def __init__(self, message: str, output: str = "") -> None:
+        super().__init__(message)
+        self.output = output
 
 
 class CheckFailed(SyncError):
@@ -66,3 +75,12 @@ class CheckFailed(SyncError):
 
 class ReloadFailed(SyncError):
     """reload_cmd failed after the destination was replaced."""
+
+
+def describe(exc: BaseException) -> str:
+    """The message, with a failed command's output (if any) indented under it."""
+    output = getattr(exc, "output", "")
+    if not output:
+        return str(exc)
+    lines = output.rstrip("\n").split("\n")
+    return str(exc) + "".join(f"\n    {line}" for line in lines)

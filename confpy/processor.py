@@ -10,16 +10,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .backends.base import Backend, BackendSettings, Snapshot
-from .errors import BackendError, ConfigError, ConfpyError, ReloadFailed
+from .errors import BackendError, ConfigError, ConfpyError, ReloadFailed, describe
 from .plan import FetchPlan, resource_view
 from .render import Renderer
 from .resources import ConfdirMissing, TemplateResource, load_resources
 from .settings import Settings
 from .sync import SyncOptions, reload, sync, sync_directories
 
-__all__ = ["Cycle", "CycleResult", "backend_settings", "load_or_report", "run_onetime"]
+if TYPE_CHECKING:  # the state file is read only when there are resources to process
+    from .pending import PendingReloads
+
+__all__ = ["Cycle", "CycleResult", "backend_settings", "load_or_wait", "pending_reloads", "run_onetime"]
 
 log = logging.getLogger("confpy.processor")
 
@@ -75,7 +79,7 @@ class Cycle:
             try:
                 committed = self._process(resource, snapshot, sorted_keys, fetch_error)
             except ConfpyError as exc:
-                log.error("%s", exc)
+                log.error("%s", describe(exc))
                 result.errors.append((resource, exc))
                 continue
             if committed:
@@ -105,7 +109,7 @@ class Cycle:
                 reload(first)
             except ReloadFailed as exc:
                 for resource in group:
-                    log.error("%s", exc)
+                    log.error("%s", describe(exc))
                     result.errors.append((resource, exc))
                     result.reload_failed.append(resource)
                 return
@@ -160,33 +164,61 @@ def sync_options(settings: Settings) -> SyncOptions:
     return SyncOptions(noop=settings.noop, sync_only=settings.sync_only, keep_stage_file=settings.keep_stage_file)
 
 
-def load_or_report(settings: Settings) -> list[TemplateResource] | None:
-    """The resources, or None after logging why there are none to process (not an error).
+def load_or_wait(settings: Settings) -> list[TemplateResource]:
+    """The resources for a daemon: none, after a warning, when the confdir or its
+    resources are missing (they may appear: the daemon goes on and looks again).
 
     Raises ConfigError for what confd treats as fatal (bad TOML, no conf.d).
     """
     try:
         resources = load_resources(settings)
     except ConfdirMissing as exc:
-        log.warning("%s", exc)
-        return None
+        log.warning("%s; waiting for it to appear", exc)
+        return []
     if not resources:
-        log.warning("Found no templates")
-        return None
+        log.warning("Found no templates in %s; waiting for resource files (*.toml) to appear", settings.conf_d)
     return resources
 
 
+def pending_reloads(settings: Settings) -> PendingReloads:
+    from .pending import PendingReloads, default_state_file
+
+    return PendingReloads(Path(settings.state_file) if settings.state_file else default_state_file())
+
+
 def run_onetime(settings: Settings, backend: Backend) -> int:
-    """confd -onetime: process every resource once; 1 if any failed (after a FATAL line)."""
+    """confd -onetime: process every resource once; 1 if any failed (after a FATAL line).
+
+    A reload that failed in an earlier run (recorded in the state file) runs again even
+    when the file is in sync.
+    """
     try:
-        resources = load_or_report(settings)
+        resources = load_resources(settings)
     except ConfigError as exc:
         log.critical("%s", exc)
         return 1
-    if resources is None:
-        return 0
-    result = Cycle(backend, sync_options(settings)).run(resources)
-    if result.errors:
-        log.critical("%s", result.errors[-1][1])
+    if not resources:  # confd exits 0 here: a cron job would never notice
+        log.critical("Found no templates in %s: nothing to render", settings.conf_d)
         return 1
-    return 0
+    commands = not (settings.noop or settings.sync_only)
+    pending = pending_reloads(settings)
+    owed = pending.owed(resources) if commands else []
+    for resource in owed:
+        log.info("The reload of %s failed in an earlier run; running it again (resource %s)", resource.dest, resource.label)
+    result = Cycle(backend, sync_options(settings)).run(resources, force_reload={r.path for r in owed})
+    if commands:
+        pending.update(result.reload_failed, result.reloaded)
+    return report_failures(result, len(resources))
+
+
+def report_failures(result: CycleResult, count: int) -> int:
+    """confd's closing FATAL line: the error itself when one resource failed, a summary
+    naming each when several did; the exit code."""
+    failed = list(dict.fromkeys(resource.label for resource, _ in result.errors))
+    if not failed:
+        return 0
+    if len(failed) == 1:
+        log.critical("%s", result.errors[-1][1])
+    else:
+        log.critical("%d of %d resources failed: %s", len(failed), count, ", ".join(failed))
+    return 1

@@ -29,7 +29,7 @@ __all__ = ["ConfdirMissing", "TemplateResource", "find_resource_files", "load_re
 
 
 class ConfdirMissing(ConfigError):
-    """The confdir does not exist: confd warns and renders nothing (exit 0)."""
+    """The confdir does not exist (a daemon waits for it; confd renders nothing)."""
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: one record per conf.d file
@@ -45,10 +45,16 @@ class TemplateResource:
     check_cmd: str = ""
     reload_cmd: str = ""
     problem: str | None = None  # fails this resource when processed
+    name: str = ""  # the conf.d file's path relative to conf.d, for messages
 
     @property
     def template_name(self) -> str:
         return self.src.name
+
+    @property
+    def label(self) -> str:
+        """How messages name the resource: ``app.toml`` (``sub/app.toml`` in a subdirectory)."""
+        return self.name or self.path.name
 
 
 # [template] fields: Go field names are matched ignoring case, tags exactly then ignoring case.
@@ -88,6 +94,8 @@ def load_resources(settings: Settings) -> list[TemplateResource]:
     """Every resource of the confdir. Raises ConfdirMissing, or ConfigError (fatal)."""
     confdir = Path(settings.confdir)
     if not confdir.is_dir():
+        if confdir.exists():
+            raise ConfigError(f"Cannot load template resources: confdir '{confdir}' is not a directory")
         raise ConfdirMissing(f"Cannot load template resources: confdir '{confdir}' does not exist")
     conf_d = settings.conf_d
     try:
@@ -97,10 +105,12 @@ def load_resources(settings: Settings) -> list[TemplateResource]:
     except OSError as exc:
         raise ConfigError(f"cannot read {conf_d}: {exc.strerror}") from None
     template_paths: dict[str, Path] = {}
-    return [load_resource(path, settings, template_paths) for path in files]
+    return [load_resource(path, settings, template_paths, conf_d) for path in files]
 
 
-def load_resource(path: Path, settings: Settings, template_paths: dict[str, Path]) -> TemplateResource:
+def load_resource(
+    path: Path, settings: Settings, template_paths: dict[str, Path], conf_d: Path | None = None
+) -> TemplateResource:
     """One conf.d file; ``template_paths`` caches each ``src``'s path across the files."""
     try:
         raw = read_file(path)
@@ -153,6 +163,7 @@ def load_resource(path: Path, settings: Settings, template_paths: dict[str, Path
         check_cmd=fields.get("check_cmd", ""),
         reload_cmd=fields.get("reload_cmd", ""),
         problem=f"{path}: {'; '.join(problems)}" if problems else None,
+        name=str(path.relative_to(conf_d)) if conf_d is not None else path.name,
     )
 
 

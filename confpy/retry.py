@@ -93,6 +93,13 @@ class ReloadRetry:
             return delay
         return self._at - self._clock()
 
+    def owe(self, resources: Iterable[TemplateResource]) -> None:
+        """Reloads owed from before (an earlier run's failures): due now."""
+        for resource in resources:
+            self._pending[resource.path] = resource
+        if self._pending:
+            self._at = self._clock()
+
     def forget(self, keep: Iterable[Path]) -> None:
         """Drop resources that are no longer loaded (conf.d was edited)."""
         kept = set(keep)

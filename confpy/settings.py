@@ -8,6 +8,7 @@ file win, against its own documentation).
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -23,6 +24,8 @@ from .tomlread import TYPE_NAMES, TomlSyntaxError, fits, match_keys, parse_toml
 __all__ = ["DEFAULT_CONFIG_FILE", "Settings", "build_flagset", "load_settings", "parse_duration"]
 
 DEFAULT_CONFIG_FILE = "/etc/confd/confd.toml"
+
+log = logging.getLogger("confpy.settings")
 
 
 # Records are NamedTuples rather than dataclasses: a dataclass costs 0.6 to 4 ms to build
@@ -68,6 +71,7 @@ class Settings(NamedTuple):
     debounce_min: float = 0.0
     debounce_max: float = 0.0
     watch_confdir: bool = True
+    state_file: str = ""  # "": pending.default_state_file()
 
     @property
     def conf_d(self) -> Path:
@@ -152,6 +156,7 @@ _FLAGS: tuple[tuple[str, str, str, str], ...] = (
     ("backend-timeout", "backend_timeout", "duration", "bound on connecting to the backend and on each answer (e.g. 3s)"),
     ("debounce", "debounce", "string", "watch mode: wait MIN of quiet after a change, at most MAX (MIN[:MAX], e.g. 100ms:2s)"),
     ("watch-confdir", "watch_confdir", "bool", "watch mode: pick up edits to conf.d and templates"),
+    ("state-file", "state_file", "string", "where failed reloads are remembered for the next run (default /var/lib/confpy/state.json for root, else ~/.local/state/confpy/state.json)"),
 )
 
 FLAG_FIELDS = {name: attr for name, attr, _, _ in _FLAGS}
@@ -209,6 +214,7 @@ _TOML_KEYS: tuple[tuple[str, str, type], ...] = (
     ("secret_keyring", "secret_keyring", str),
     ("keepstagefile", "keep_stage_file", bool),  # untagged Go fields: matched by field name
     ("onetime", "onetime", bool),
+    ("state_file", "state_file", str),
 )
 def _load_toml(path: Path) -> dict[str, Any]:
     try:
@@ -244,6 +250,8 @@ def load_settings(given: Mapping[str, Any], environ: Mapping[str, str] | None = 
     path = Path(config_file)
     if path.exists():
         values.update(_settings_from_toml(path, _load_toml(path)))
+    elif "config-file" in given:  # confd skips it silently; the default path stays silent
+        log.warning("Config file %s does not exist: using the command line and defaults only", config_file)
     for name, value in given.items():
         attr = FLAG_FIELDS.get(name)
         if not attr:
@@ -258,9 +266,17 @@ def load_settings(given: Mapping[str, Any], environ: Mapping[str, str] | None = 
         if not values.get(attr) and environ.get(var):
             values[attr] = environ[var]
     settings = Settings(**{k: v for k, v in values.items() if k in _FIELD_NAMES})
+    _check_backend(settings.backend)
     if settings.interval < 0:
         raise ConfigError(f"interval must not be negative, got {settings.interval}")
     return settings
 
 
 _FIELD_NAMES = frozenset(Settings._fields)
+
+
+def _check_backend(name: str) -> None:
+    """An unknown -backend is refused before anything is logged about it."""
+    from .backends.registry import canonical_name
+
+    canonical_name(name)

@@ -14,13 +14,13 @@ import logging
 import os
 import stat
 from collections.abc import Iterable
-from pathlib import Path
 from typing import NamedTuple
 
 from .commands import CommandFailed, run_command
 from .errors import CheckFailed, ReloadFailed, SyncError
 from .fileio import read_file
 from .gotemplate import Template, TemplateError
+from .gotemplate.strconv import quote
 from .resources import TemplateResource
 
 __all__ = ["SyncOptions", "SyncOutcome", "reload", "sync", "sync_directories"]
@@ -74,7 +74,7 @@ def sync(resource: TemplateResource, content: bytes, options: SyncOptions) -> Sy
             return _not_replaced(dest, changed, content, options)
         log.info("Target config %s out of sync", dest)
         if not options.sync_only and resource.check_cmd:
-            _check(resource.check_cmd, path)
+            _check(resource, path)
         try:
             os.fdatasync(fd)  # on disk before it replaces the dest: a crash never leaves it empty
         except OSError as exc:
@@ -122,7 +122,14 @@ def reload(resource: TemplateResource) -> None:
     try:
         run_command(resource.reload_cmd)
     except CommandFailed as exc:
-        raise ReloadFailed(str(exc)) from None
+        where = _where(resource, "reload_cmd", resource.reload_cmd)
+        raise ReloadFailed(f"{exc} {where}", exc.output) from None
+
+
+def _where(resource: TemplateResource, field: str, command: str) -> str:
+    """``(resource app.toml, dest /etc/app.conf, check_cmd "app -t")``: confd's error
+    text is kept at the start of the line, people grep their logs for it."""
+    return f"(resource {resource.label}, dest {resource.dest}, {field} {quote(command)})"
 
 
 def _in_sync(dest: str, dest_stat: os.stat_result | None, content: bytes, mode: int, uid: int, gid: int) -> bool:
@@ -256,16 +263,17 @@ def _unified_diff(dest: str, content: bytes) -> str:
     return "".join(lines).rstrip("\n")
 
 
-def _check(check_cmd: str, stage: str) -> None:
+def _check(resource: TemplateResource, stage: str) -> None:
     """check_cmd is a Go template of its own, with {{.src}} the stage file."""
+    where = _where(resource, "check_cmd", resource.check_cmd)
     try:
-        cmd = Template("checkcmd").parse(check_cmd).execute({"src": stage})
+        cmd = Template("checkcmd").parse(resource.check_cmd).execute({"src": stage})
     except TemplateError as exc:
-        raise CheckFailed(f"Config check failed: {exc}") from None
+        raise CheckFailed(f"Config check failed: {exc} {where}") from None
     try:
         run_command(cmd)
     except CommandFailed as exc:
-        raise CheckFailed(f"Config check failed: {exc}") from None
+        raise CheckFailed(f"Config check failed: {exc} {where}", exc.output) from None
 
 
 def _replace(stage: str, dest: str, content: bytes, mode: int, uid: int, gid: int) -> bool:
@@ -289,9 +297,3 @@ def _replace(stage: str, dest: str, content: bytes, mode: int, uid: int, gid: in
             raise SyncError(f"cannot write {dest} in place: {err.strerror}") from None
         return False
     return True
-
-
-def stage_files(dest: str) -> list[Path]:
-    """Stage files of ``dest`` left in its directory (for tests and cleanup)."""
-    path = Path(dest)
-    return [p for p in path.parent.glob(f".{path.name}*") if p.name[len(path.name) + 1 :].isdigit()]

@@ -28,6 +28,7 @@ __all__ = [
     "capture_logs",
     "make_confdir",
     "run_confpy",
+    "stage_files",
 ]
 
 # The compatibility checklist's regex (inventory §10), with groups.
@@ -60,9 +61,14 @@ class Run:
 
     @property
     def logs(self) -> list[LogLine]:
-        """The stderr lines, parsed; an AssertionError for any line not in confd's format."""
-        parsed = []
+        """The stderr lines, parsed; an AssertionError for any line not in confd's format.
+        A line indented by four spaces continues the message before it (a command's output)."""
+        parsed: list[LogLine] = []
         for line in self.lines:
+            if line.startswith("    ") and parsed:
+                last = parsed[-1]
+                parsed[-1] = LogLine(last.level, f"{last.message}\n{line}", f"{last.raw}\n{line}")
+                continue
             match = LOG_LINE.match(line)
             assert match, f"not a confd log line: {line!r}\nwhole stderr:\n{self.stderr}"
             parsed.append(LogLine(match["level"], match["message"], line))
@@ -173,3 +179,9 @@ def capture_logs(level: int = logging.DEBUG) -> Iterator[_ListHandler]:
             logger.addHandler(old)
         logger.setLevel(saved[0])
         logger.propagate = saved[1]
+
+
+def stage_files(dest: str) -> list[Path]:
+    """Stage files of ``dest`` left in its directory (``.<base><digits>``)."""
+    path = Path(dest)
+    return [p for p in path.parent.glob(f".{path.name}*") if p.name[len(path.name) + 1 :].isdigit()]

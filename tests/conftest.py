@@ -8,6 +8,10 @@
                     holds the CA and certificate files; started on first use).
 ``fault_server``    factory: ``fault_server(mode, **options)`` -> a running FaultServer.
 ``post_fault_server`` the same, answering POSTs too (the v3 gateway): a PostFaultServer.
+
+Every confpy the tests run (in-process or as a child) keeps its state file (failed
+reloads owed to the next run) in the session's temporary directory, never in
+/var/lib/confpy: ``CONFPY_STATE_FILE`` is set for the whole session.
 """
 
 from __future__ import annotations
@@ -23,6 +27,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from servers import EtcdServer, FaultServer, PostFaultServer, make_tls_files, require_etcd
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _state_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("state") / "state.json"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CONFPY_STATE_FILE", str(path))
+        yield path
 
 
 def _start_etcd(tmp_path_factory: pytest.TempPathFactory, name: str, **options: Any) -> EtcdServer:

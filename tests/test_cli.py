@@ -98,20 +98,25 @@ def test_words_after_a_bool_are_ignored(tmp_path: Path) -> None:
     assert (tmp_path / "out").read_text() == "none\n"
 
 
-def test_missing_confdir_warns_and_exits_0(tmp_path: Path) -> None:
+def test_missing_confdir_is_an_error_in_onetime(tmp_path: Path) -> None:
+    # confd warns and exits 0, so a cron job never notices: a deliberate divergence.
     run = run_confpy("-onetime", "-backend", "env", "-confdir", str(tmp_path / "nope"))
-    assert run.code == 0
-    assert run.messages("WARNING") == [
-        f"Cannot load template resources: confdir '{tmp_path / 'nope'}' does not exist"
-    ]
-    assert run.errors == []
+    assert run.code == 1
+    assert run.one_error() == f"Cannot load template resources: confdir '{tmp_path / 'nope'}' does not exist"
 
 
-def test_empty_conf_d_warns_and_exits_0(tmp_path: Path) -> None:
+def test_confdir_that_is_a_file_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    run = run_confpy("-onetime", "-backend", "env", "-confdir", str(tmp_path / "file"))
+    assert run.code == 1
+    assert run.one_error() == f"Cannot load template resources: confdir '{tmp_path / 'file'}' is not a directory"
+
+
+def test_empty_conf_d_is_an_error_in_onetime(tmp_path: Path) -> None:
     (tmp_path / "conf.d").mkdir()
     run = run_confpy("-onetime", "-backend", "env", "-confdir", str(tmp_path))
-    assert run.code == 0
-    assert run.messages("WARNING") == ["Found no templates"]
+    assert run.code == 1
+    assert run.one_error() == f"Found no templates in {tmp_path}/conf.d: nothing to render"
 
 
 def test_confdir_without_conf_d_is_fatal(tmp_path: Path) -> None:
@@ -130,11 +135,34 @@ def test_startup_lines_in_confd_order(tmp_path: Path) -> None:
 def test_config_file_flag(tmp_path: Path) -> None:
     (tmp_path / "conf.d").mkdir()
     config = tmp_path / "confd.toml"
-    config.write_text('backend = "env"\nlog-level = "warn"\n')
+    config.write_text('backend = "env"\nlog-level = "error"\n')
     run = run_confpy("-onetime", "-config-file", str(config), "-confdir", str(tmp_path))
-    assert run.code == 0
-    # warn level: the INFO start-up lines are gone, the warning stays.
-    assert [entry.message for entry in run.logs] == ["Found no templates"]
+    assert run.code == 1
+    # error level: the INFO start-up lines are gone, the error stays.
+    assert [entry.level for entry in run.logs] == ["FATAL"]
+
+
+def test_a_config_file_given_but_missing_is_named_in_a_warning(tmp_path: Path) -> None:
+    confdir = make_confdir(
+        tmp_path / "c",
+        {"a.toml": f'[template]\nsrc = "a.tmpl"\ndest = "{tmp_path}/out"\nkeys = ["/q"]\n'},
+        {"a.tmpl": "x\n"},
+    )
+    missing = tmp_path / "typo" / "confd.toml"
+    run = run_confpy("-onetime", "-backend", "env", "-config-file", str(missing), "-confdir", str(confdir))
+    assert run.code == 0, run.stderr
+    assert run.messages("WARNING") == [f"Config file {missing} does not exist: using the command line and defaults only"]
+    # The default path missing stays silent, as in confd.
+    quiet = run_confpy("-onetime", "-backend", "env", "-confdir", str(confdir))
+    assert quiet.code == 0 and quiet.messages("WARNING") == []
+
+
+def test_an_unknown_backend_is_refused_before_anything_is_logged_about_it(tmp_path: Path) -> None:
+    run = run_confpy("-onetime", "-backend", "etcd3", "-confdir", str(tmp_path))
+    assert run.code == 1
+    assert [(entry.level, entry.message) for entry in run.logs] == [
+        ("FATAL", "Invalid backend 'etcd3': valid backends are env, etcd, etcdv3, file")
+    ]
 
 
 def test_bad_config_file_is_fatal(tmp_path: Path) -> None:

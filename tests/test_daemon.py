@@ -184,3 +184,33 @@ def test_env_watch_mode_renders_once_and_waits(tmp_path: Path, running: list[Run
     wait_until(lambda: read(dest) == "a=1\n", 10, "the one render")
     assert running[0].thread.is_alive()
     assert running[0].stop() == 0
+
+
+def test_watch_mode_waits_for_resources_to_appear(tmp_path: Path, running: list[Running]) -> None:
+    data = tmp_path / "data.yaml"
+    data.write_text("app:\n  a: 1\n")
+    dest = tmp_path / "out.conf"
+    root = tmp_path / "confdir"  # not there yet: the daemon waits for it
+    settings = Settings(backend="file", files=(str(data),), confdir=str(root), config_file="", watch=True)
+    daemon = Daemon(settings, FileBackend(BackendSettings(backend="file", files=settings.files)))
+    with capture_logs() as logs:
+        running.append(Running(daemon))
+        wait_until(lambda: bool(logs.messages()), 10, "the warning")
+        assert logs.messages() == [f"Cannot load template resources: confdir '{root}' does not exist; waiting for it to appear"]
+        make_confdir(root, {"app.toml": resource(dest)}, {"app.tmpl": TEMPLATE})
+        wait_until(lambda: read(dest) == "a=1\n", 15, "the resource that appeared")
+    assert running[0].thread.is_alive()
+
+
+def test_interval_mode_waits_for_resources_to_appear(tmp_path: Path, running: list[Running]) -> None:
+    data = tmp_path / "data.yaml"
+    data.write_text("app:\n  a: 1\n")
+    dest = tmp_path / "out.conf"
+    daemon = file_daemon(tmp_path, data, {}, interval=1)
+    with capture_logs() as logs:
+        running.append(Running(daemon))
+        conf_d = Path(daemon.settings.confdir) / "conf.d"
+        wait_until(lambda: bool(logs.messages()), 10, "the warning")
+        assert logs.messages()[0] == f"Found no templates in {conf_d}; waiting for resource files (*.toml) to appear"
+        (conf_d / "app.toml").write_text(resource(dest))
+        wait_until(lambda: read(dest) == "a=1\n", 10, "the resource that appeared, at the next tick")

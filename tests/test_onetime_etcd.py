@@ -18,10 +18,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from cli_helpers import Run, make_confdir, run_confpy
+from cli_helpers import Run, make_confdir, run_confpy, stage_files
 from servers import EtcdServer, FaultServer, dead_endpoint
-
-from confpy.sync import stage_files
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "registrator-nginx"
@@ -142,11 +140,12 @@ def test_failing_check_leaves_the_old_file(etcd: EtcdServer, etcd_prefix: str, s
     etcd.put(f"{etcd_prefix}/nginx-80/bad", "10.66.66.66:1")  # check_cmd rejects this one
     run = onetime(etcd, site.confdir)
     assert run.code == 1
-    # confd logs the check's (here empty) output Go-quoted, then the error, then FATAL.
+    # confd's words first, then which resource, dest and command; no empty output line.
+    check = 'check_cmd "grep -q upstream {{.src}} && ! grep -q 10.66.66.66 {{.src}}"'
+    failed = f"Config check failed: exit status 1 (resource nginx.toml, dest {site.dest}, {check})"
     assert [(e.level, e.message) for e in run.logs if e.level in ("ERROR", "FATAL")] == [
-        ("ERROR", '""'),
-        ("ERROR", "Config check failed: exit status 1"),
-        ("FATAL", "Config check failed: exit status 1"),
+        ("ERROR", failed),
+        ("FATAL", failed),
     ]
     assert snapshot(site.dest) == before
     assert site.reloads == 1
@@ -166,28 +165,40 @@ def test_noop_changes_nothing(etcd: EtcdServer, etcd_prefix: str, site: Site) ->
     assert any(m.startswith(f"{site.dest} has md5sum ") for m in run.messages("INFO"))
 
 
-def test_failed_reload_is_not_retried(tmp_path: Path, etcd: EtcdServer, etcd_prefix: str) -> None:
+def test_a_failed_reload_runs_again_on_the_next_run(tmp_path: Path, etcd: EtcdServer, etcd_prefix: str) -> None:
     etcd.put(f"{etcd_prefix}/k", "v1")
     dest = tmp_path / "out.conf"
     counter = tmp_path / "reloads"
+    state = tmp_path / "state.json"
+    # The reload fails the first time only (the service was down, say).
+    reload_cmd = f"echo reload >> {counter}; echo failing; echo twice; test $(wc -l < {counter}) -ge 2"
     confdir = make_confdir(
         tmp_path / "confd",
         {"a.toml": toml_resource(src="a.tmpl", dest=str(dest), prefix=etcd_prefix, keys=["/k"],
-                                 reload_cmd=f"echo reload >> {counter}; echo failing; exit 4")},
+                                 reload_cmd=reload_cmd)},
         {"a.tmpl": '{{getv "/k"}}'},
     )  # fmt: skip
-    run = onetime(etcd, confdir)
+    run = onetime(etcd, confdir, "-state-file", str(state))
     assert run.code == 1
+    failed = f"exit status 1 (resource a.toml, dest {dest}, reload_cmd {json.dumps(reload_cmd)})"
+    # The output indented under the line it explains; the FATAL line repeats the error alone.
     assert [(e.level, e.message) for e in run.logs if e.level in ("ERROR", "FATAL")] == [
-        ("ERROR", '"failing\\n"'),
-        ("ERROR", "exit status 4"),
-        ("FATAL", "exit status 4"),
+        ("ERROR", f"{failed}\n    failing\n    twice"),
+        ("FATAL", failed),
     ]
     assert dest.read_text() == "v1"  # already replaced
     assert f"Target config {dest} has been updated" not in run.messages("INFO")
-    again = onetime(etcd, confdir)
+    assert str(confdir / "conf.d" / "a.toml") in json.loads(state.read_text())["pending"]
+    # The next run finds the file in sync, and still owes the reload: it runs it.
+    again = onetime(etcd, confdir, "-state-file", str(state))
     assert again.code == 0, again.stderr
-    assert counter.read_text() == "reload\n"
+    assert counter.read_text() == "reload\nreload\n"
+    assert f"The reload of {dest} failed in an earlier run; running it again (resource a.toml)" in again.messages("INFO")
+    assert json.loads(state.read_text())["pending"] == {}
+    # Paid: the run after that has nothing to do.
+    third = onetime(etcd, confdir, "-state-file", str(state))
+    assert third.code == 0, third.stderr
+    assert counter.read_text() == "reload\nreload\n"
 
 
 def test_sync_only_writes_without_check_or_reload(etcd: EtcdServer, etcd_prefix: str, site: Site) -> None:
@@ -295,7 +306,7 @@ def test_nodes_from_etcdctl_peers(tmp_path: Path, etcd: EtcdServer, etcd_prefix:
     assert f"Backend source(s) set to {dead}, {etcd.url}" in run.messages("INFO")
 
 
-def test_onetime_goes_on_past_failures_and_ends_with_the_last(
+def test_onetime_goes_on_past_failures_and_ends_with_a_summary(
     tmp_path: Path, etcd: EtcdServer, etcd_prefix: str
 ) -> None:
     etcd.put(f"{etcd_prefix}/k", "v")
@@ -312,10 +323,11 @@ def test_onetime_goes_on_past_failures_and_ends_with_the_last(
     assert run.code == 1
     missing = f"Missing template: {confdir}/templates/missing.tmpl"
     last = 'template: c.tmpl:1:2: executing "c.tmpl" at <getv "/nope">: error calling getv: key does not exist: /nope'
+    # Each failure at ERROR, then a FATAL line naming every resource that failed.
     assert [(e.level, e.message) for e in run.logs if e.level in ("ERROR", "FATAL")] == [
         ("ERROR", missing),
         ("ERROR", last),
-        ("FATAL", last),
+        ("FATAL", "2 of 3 resources failed: a.toml, c.toml"),
     ]
     assert (tmp_path / "b").read_text() == "v"
 

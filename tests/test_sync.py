@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import capture_logs
+from cli_helpers import capture_logs, stage_files
 
 from confpy.backends.base import BackendSettings
 from confpy.backends.env import EnvBackend
 from confpy.commands import CommandFailed, run_command
-from confpy.errors import CheckFailed, ReloadFailed, SyncError
+from confpy.errors import CheckFailed, ReloadFailed, SyncError, describe
 from confpy.processor import Cycle
 from confpy.resources import TemplateResource
-from confpy.sync import SyncOptions, _create_stage_file, reload, stage_files, sync
+from confpy.sync import SyncOptions, _create_stage_file, reload, sync
 
 NEW = b"new content\n"
 OLD = b"old content\n"
@@ -230,13 +230,16 @@ def test_check_failure_leaves_dest_byte_for_byte(tmp_path: Path, dest: Path) -> 
     target = resource(tmp_path, dest, mode=0o600, check_cmd="echo 'bad \"config\"'; printf 'x\\ty'; exit 3")
     with capture_logs() as logs, pytest.raises(CheckFailed) as caught:
         sync(target, NEW, SyncOptions())
-    assert str(caught.value) == "Config check failed: exit status 3"
+    # confd's text first (people grep for it), then the resource, the dest and the command.
+    check = '"echo \'bad \\"config\\"\'; printf \'x\\\\ty\'; exit 3"'  # Go-quoted
+    assert str(caught.value) == f"Config check failed: exit status 3 (resource x.toml, dest {dest}, check_cmd {check})"
+    assert caught.value.output == 'bad "config"\nx\ty'
     assert dest.read_bytes() == OLD
     after = dest.stat()
     assert (after.st_ino, after.st_mode, after.st_mtime_ns) == (before.st_ino, before.st_mode, before.st_mtime_ns)
     assert stage_files(str(dest)) == []
-    # The command's output, Go-quoted, at ERROR.
-    assert logs.messages(logging.ERROR) == ['"bad \\"config\\"\\nx\\ty"']
+    assert logs.messages(logging.ERROR) == []  # the caller reports it, with the output under it
+    assert describe(caught.value) == f'{caught.value}\n    bad "config"\n    x\ty'
 
 
 def test_check_cmd_src_and_dest(tmp_path: Path, dest: Path) -> None:
@@ -272,10 +275,12 @@ def test_reload_failure_after_the_dest_was_replaced(tmp_path: Path, dest: Path) 
     [(failed, error)] = result.errors
     assert failed is target
     assert isinstance(error, ReloadFailed)
-    assert str(error) == "exit status 3"
+    where = f'(resource x.toml, dest {dest}, reload_cmd "echo reloading; exit 3")'
+    assert str(error) == f"exit status 3 {where}"
     assert result.reload_failed == [target]
     assert dest.read_bytes() == NEW
-    assert logs.messages(logging.ERROR) == ['"reloading\\n"', "exit status 3"]
+    # One line a failure, the command's output indented under it, not Go-quoted.
+    assert logs.messages(logging.ERROR) == [f"exit status 3 {where}\n    reloading"]
     assert f"Target config {dest} has been updated" not in logs.messages(logging.INFO)
     # Not retried: the next pass finds the dest in sync and runs nothing.
     result = Cycle(backend, SyncOptions()).run([target])
@@ -295,10 +300,21 @@ def test_run_command_errors_read_as_go_exec_errors() -> None:
     assert run_command("cat; echo out; echo err >&2") == "out\nerr\n"
 
 
-def test_failed_command_output_is_go_quoted_bytes() -> None:
-    with capture_logs() as logs, pytest.raises(CommandFailed):
+def test_failed_command_output_is_kept_as_text_for_the_log() -> None:
+    with capture_logs() as logs, pytest.raises(CommandFailed) as caught:
         run_command("printf '\\377ok\\tcaf\\303\\251\\n'; exit 1")
-    assert logs.messages(logging.ERROR) == ['"\\xffok\\tcafé\\n"']
+    assert caught.value.output == "\ufffdok\tcafé\n"  # printable: a byte not UTF-8 is replaced
+    assert logs.messages(logging.ERROR) == []
+    # On success, the output is logged Go-quoted at DEBUG, as confd does.
+    with capture_logs() as logs:
+        run_command("printf '\\377ok'")
+    assert logs.messages(logging.DEBUG)[-1] == '"\\xffok"'
+
+
+def test_multi_line_output_is_indented_under_the_message() -> None:
+    error = CheckFailed("Config check failed: exit status 1 (resource a.toml)", "line one\n\nline three\n")
+    assert describe(error) == "Config check failed: exit status 1 (resource a.toml)\n    line one\n    \n    line three"
+    assert describe(CheckFailed("no output")) == "no output"
 
 
 # -- the destination's directory and type --------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Final
 from confpy.backends.base import Backend, BackendSettings
 from confpy.errors import ConfigError
 
-__all__ = ["backend_names", "create_backend", "default_nodes"]
+__all__ = ["backend_names", "canonical_name", "create_backend", "default_nodes"]
 
 # "module:Class" for each -backend name confd accepts that confpy implements.
 _BACKENDS: Final[Mapping[str, str]] = MappingProxyType(
@@ -39,7 +39,8 @@ def backend_names() -> tuple[str, ...]:
     return tuple(sorted(_BACKENDS))
 
 
-def _canonical(name: str) -> str:
+def canonical_name(name: str) -> str:
+    """The backend ``name`` stands for ("" is etcd); ConfigError for an unknown one."""
     name = name or "etcd"  # confd: an empty backend name means etcd
     if name not in _BACKENDS:
         raise ConfigError(
@@ -64,7 +65,7 @@ def create_backend(settings: BackendSettings) -> Backend:
     A backend that needs nodes and has none gets confd's defaults (read from
     ``settings.environ``, else the process environment).
     """
-    name = _canonical(settings.backend)
+    name = canonical_name(settings.backend)
     if not settings.nodes:
         nodes = default_nodes(name, os.environ if settings.environ is None else settings.environ)
         if nodes:
