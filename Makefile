@@ -1,4 +1,4 @@
-# The whole set-up on a fresh machine: `make demo` and `make test`.
+# The whole set-up on a fresh machine: `make install`, `make demo` and `make test`.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -7,19 +7,25 @@ TEST_DEBS := etcd-server
 # Executables that tell whether each package above is present.
 TEST_EXES := etcd
 
-.PHONY: demo test lint debs venv clean
+.PHONY: install demo test lint debs clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV) || { echo "cannot create $(VENV): on Debian, apt-get install python3-venv"; exit 1; }
 	$(BIN)/python -m pip install -q --upgrade pip
 
-venv: $(BIN)/python
-	$(BIN)/python -m pip install -q -e . --config-settings editable_mode=compat
-	@$(BIN)/python -m compileall -q confpy  # byte-code now: start-up time matters for -onetime
+# confpy into .venv (an editable install: the checkout is what runs), byte-compiled:
+# start-up time matters for -onetime, and without byte code each run compiles again.
+$(BIN)/confpy: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	@touch $@
+
+install: $(BIN)/confpy
+	@$(BIN)/python -m compileall -q confpy
+	@echo "confpy is in $(BIN): run '. $(BIN)/activate' to put it on your PATH"
 
 $(VENV)/.test-deps: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test]' --config-settings editable_mode=compat
-	touch $@
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $@ $(BIN)/confpy
 
 debs:
 	@missing=""; for exe in $(TEST_EXES); do command -v $$exe >/dev/null 2>&1 || missing=1; done; \
@@ -33,11 +39,12 @@ lint: $(VENV)/.test-deps
 	$(BIN)/ruff check confpy tests benchmarks examples
 
 test: $(VENV)/.test-deps debs lint
+	@$(BIN)/python -m compileall -q confpy
 	$(BIN)/python -m pytest -q
 
 # The seed scenario from the bundled copy of Registrator's keys (no server needed);
 # -sync-only skips `nginx -t` and `nginx -s reload`, which need a running nginx.
-demo: venv
+demo: install
 	@mkdir -p examples/registrator-nginx/out
 	$(BIN)/confpy -onetime -backend file -file examples/registrator-nginx/data.yaml \
 		-confdir examples/registrator-nginx -sync-only

@@ -267,7 +267,10 @@ def _check(resource: TemplateResource, stage: str) -> None:
     """check_cmd is a Go template of its own, with {{.src}} the stage file."""
     where = _where(resource, "check_cmd", resource.check_cmd)
     try:
-        cmd = Template("checkcmd").parse(resource.check_cmd).execute({"src": stage})
+        # {{.src}} is absolute even for a relative dest (confd passes it as it is): a
+        # checker with a directory of its own (nginx -t -c resolves under its prefix)
+        # must find the stage file.
+        cmd = Template("checkcmd").parse(resource.check_cmd).execute({"src": os.path.abspath(stage)})
     except TemplateError as exc:
         raise CheckFailed(f"Config check failed: {exc} {where}") from None
     try:

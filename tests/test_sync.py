@@ -383,3 +383,14 @@ def test_bind_mounted_dest_is_written_in_place(tmp_path: Path) -> None:
         subprocess.run(["umount", str(target)], check=True)
     assert source.read_bytes() == NEW  # the write went through the mount
     assert target.read_bytes() == b"under the mount\n"
+
+
+def test_check_cmd_src_is_absolute_for_a_relative_dest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # nginx -t -c <relative> looks under nginx's own prefix: the stage file must be
+    # named absolutely (confd passes the relative path; a deliberate divergence).
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    out = tmp_path / "args"
+    sync(resource(tmp_path, "out/app.conf", check_cmd=f"printf '%s' '{{{{.src}}}}' > {out}"), NEW, SyncOptions())
+    assert re.fullmatch(rf"{re.escape(str(tmp_path))}/out/\.app\.conf\d+", out.read_text())
+    assert (tmp_path / "out" / "app.conf").read_bytes() == NEW
