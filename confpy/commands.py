@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from .gotemplate.strconv import quote
+from .golang.strconv import quote
 
 __all__ = ["CommandFailed", "run_command"]
 

@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from confpy.gotemplate.strconv import quote
+from confpy.golang.strconv import quote
 from confpy.gotemplate.values import IntList, StringList, go_type_name
 from confpy.store import KVPairList, KVStore, go_bytes, go_path_base, go_path_dir
 

@@ -54,7 +54,7 @@ def parse_go_int(text: str) -> int:
 
 def _quote(text: str) -> str:
     """Go's %q, for values in error messages."""
-    from .gotemplate.strconv import quote  # only on this error path: keeps start-up light
+    from .golang.strconv import quote  # only on this error path: keeps start-up light
 
     return quote(text)
 

@@ -19,8 +19,8 @@ from typing import NamedTuple
 from .commands import CommandFailed, run_command
 from .errors import CheckFailed, ReloadFailed, SyncError
 from .fileio import read_file
+from .golang.strconv import quote
 from .gotemplate import Template, TemplateError
-from .gotemplate.strconv import quote
 from .resources import TemplateResource
 
 __all__ = ["SyncOptions", "SyncOutcome", "reload", "sync", "sync_directories"]

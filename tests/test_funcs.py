@@ -27,7 +27,7 @@ import confpy.gotime
 from confpy import dnslookup
 from confpy.dnslookup import SRV, ResolvConf, SRVList, is_domain_name
 from confpy.funcs import FuncError, GoPanic, HostIO, confd_funcs
-from confpy.gotemplate.strconv import quote as go_quote
+from confpy.golang.strconv import quote as go_quote
 from confpy.gotemplate.values import IntList, StringList, go_type_name
 from confpy.gotime import GoTime
 from confpy.store import KVPair, KVPairList, KVPairs, KVStore

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote_plus
 
+from ..golang.strconv import is_print
 from .gofmt import sprint, sprintf, sprintln
 from .gotypes import INTERFACE, REFLECT_VALUE, STRING, FuncSignature, signature_of
 from .runtime import truth
-from .strconv import is_print
 from .values import MISSING, GoList, Uint8, go_type_name, is_struct
 
 __all__ = ["BUILTINS", "GoError", "html_escape", "js_escape", "urlquery_escape"]

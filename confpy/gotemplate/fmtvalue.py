@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from .strconv import can_backquote, format_float, is_print, quote_with
+from ..golang.strconv import can_backquote, format_float, is_print, quote_with
 from .values import MISSING, go_type_name, is_struct, struct_fields
 
 __all__ = ["PLAIN", "Flags", "float_v", "print_arg", "sorted_items"]

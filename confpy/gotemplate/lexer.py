@@ -14,7 +14,7 @@ from collections.abc import Callable
 from enum import IntEnum
 from typing import NamedTuple, Optional
 
-from .strconv import is_print, quote
+from ..golang.strconv import is_print, quote
 
 __all__ = ["Lexer", "Token", "TokenKind"]
 

@@ -4,7 +4,7 @@ execution errors quote in their ``at <...>`` part. Nodes compare by identity."""
 
 from __future__ import annotations
 
-from .strconv import quote
+from ..golang.strconv import quote
 
 __all__ = [
     "ActionNode",

@@ -11,6 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Container
 
+from ..golang.strconv import (
+    InvalidSyntax,
+    NumError,
+    parse_float,
+    parse_int,
+    parse_uint,
+    quote,
+    unquote,
+    unquote_char,
+)
 from .errors import TemplateSyntaxError
 from .lexer import Lexer, Token, TokenKind
 from .nodes import (
@@ -42,7 +52,6 @@ from .nodes import (
     WithNode,
     is_empty_tree,
 )
-from .strconv import NumError, parse_float, parse_int, quote, unquote, unquote_char
 
 __all__ = ["MAX_NESTING", "parse"]
 
@@ -241,7 +250,7 @@ class _TreeParser:
         name = self.expect_one_of(K.STRING, K.RAW_STRING, context)
         try:
             self.name = unquote(name.val)
-        except NumError as exc:
+        except InvalidSyntax as exc:
             self.errorf(str(exc))
         self.expect(K.RIGHT_DELIM, context)
         self.nest()
@@ -435,7 +444,7 @@ class _TreeParser:
         if token.kind in (K.STRING, K.RAW_STRING):
             try:
                 return unquote(token.val)
-            except NumError as exc:
+            except InvalidSyntax as exc:
                 self.errorf(str(exc))
         self.unexpected(token, context)
         raise AssertionError("unreachable")
@@ -509,7 +518,7 @@ class _TreeParser:
         if kind in (K.STRING, K.RAW_STRING):
             try:
                 return StringNode(token.pos, token.val, unquote(token.val))
-            except NumError as exc:
+            except InvalidSyntax as exc:
                 self.errorf(str(exc))
         self.backup()
         return None
@@ -523,9 +532,13 @@ class _TreeParser:
     def number(self, token: Token) -> NumberNode:
         try:
             return make_number(token.pos, token.val, token.kind)
-        except NumError as exc:
+        except (BadNumber, InvalidSyntax, NumError) as exc:
             self.errorf(str(exc))
             raise AssertionError("unreachable") from exc
+
+
+class BadNumber(ValueError):
+    """A number literal Go's newNumber refuses with its own words (not strconv's)."""
 
 
 def make_number(pos: int, text: str, kind: TokenKind) -> NumberNode:
@@ -534,7 +547,7 @@ def make_number(pos: int, text: str, kind: TokenKind) -> NumberNode:
     if kind == K.CHAR_CONSTANT:
         char, tail = unquote_char(text[1:], text[0])
         if tail != "'":
-            raise NumError(f"malformed character constant: {text}")
+            raise BadNumber(f"malformed character constant: {text}")
         code = ord(char) if not "\udc80" <= char <= "\udcff" else ord(char) - 0xDC00
         node.is_int = node.is_uint = node.is_float = True
         node.int64 = node.uint64 = code
@@ -557,7 +570,7 @@ def make_number(pos: int, text: str, kind: TokenKind) -> NumberNode:
             return node
     unsigned: int | None = None
     try:
-        unsigned = parse_int(text, unsigned=True)
+        unsigned = parse_uint(text)
         node.is_uint, node.uint64 = True, unsigned
     except NumError:
         pass
@@ -579,7 +592,7 @@ def make_number(pos: int, text: str, kind: TokenKind) -> NumberNode:
             pass
         else:
             if not any(c in text for c in ".eEpP"):
-                raise NumError(f"integer overflow: {quote(text)}")
+                raise BadNumber(f"integer overflow: {quote(text)}")
             node.is_float, node.float64 = True, value
             if value.is_integer():
                 as_int = int(value)
@@ -588,7 +601,7 @@ def make_number(pos: int, text: str, kind: TokenKind) -> NumberNode:
                 if 0 <= as_int < 1 << 64:
                     node.is_uint, node.uint64 = True, as_int
     if not (node.is_int or node.is_uint or node.is_float):
-        raise NumError(f"illegal number syntax: {quote(text)}")
+        raise BadNumber(f"illegal number syntax: {quote(text)}")
     return node
 
 
@@ -598,7 +611,7 @@ def _parse_complex(text: str) -> complex:
     while split > 0 and text[split - 1] in "eEpP":  # a sign inside an exponent
         split = max(text.rfind("+", 0, split - 1), text.rfind("-", 0, split - 1))
     if split <= 0 or not text.endswith("i"):
-        raise NumError(f"illegal number syntax: {quote(text)}")
+        raise BadNumber(f"illegal number syntax: {quote(text)}")
     return complex(parse_float(text[:split]), parse_float(text[split:-1]))
 
 

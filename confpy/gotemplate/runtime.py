@@ -10,12 +10,12 @@ import typing
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..golang.strconv import quote
 from .errors import TemplateExecError
 from .fmtvalue import sorted_items
 from .gofmt import format_value, sprintf
 from .gotypes import FuncSignature, GoType, go_type_of_annotation, signature_of
 from .nodes import BoolNode, DotNode, NilNode, Node, NumberNode, StringNode, Tree
-from .strconv import quote
 from .values import MISSING, GoMap, go_type_name, is_struct
 
 __all__ = [

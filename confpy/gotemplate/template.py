@@ -6,6 +6,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..golang.strconv import quote
 from .builtins import BUILTINS
 from .compiler import CompiledModule, LineInfo, compile_trees
 from .errors import TemplateError, TemplateExecError, TemplateSyntaxError
@@ -13,7 +14,6 @@ from .gotypes import FuncSignature
 from .nodes import Tree, is_empty_tree
 from .parser import parse
 from .runtime import go_error_text
-from .strconv import quote
 from .values import MISSING
 
 __all__ = ["MAX_EXEC_DEPTH", "Template"]

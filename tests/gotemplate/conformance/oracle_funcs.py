@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from confpy.gotemplate.strconv import quote
+from confpy.golang.strconv import quote
 from confpy.gotemplate.values import MISSING, IntList, StringList, go_type_name
 
 __all__ = ["ORACLE_FUNCS", "GoError"]

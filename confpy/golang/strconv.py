@@ -1,4 +1,9 @@
-"""Go's strconv rules that templates depend on: quoting, unquoting and number literals.
+"""Go's ``strconv``: integers in every base, bools, floats both ways, quoting.
+
+Each function answers as its Go namesake (Go 1.19), errors included: a failed parse
+raises ``NumError``, whose ``str()`` is Go's text (``strconv.Atoi: parsing "x": invalid
+syntax``); ``Unquote`` and ``UnquoteChar`` raise ``InvalidSyntax`` (Go's bare
+``strconv.ErrSyntax``).
 
 Go strings are bytes; ours are ``str``. A byte that is not valid UTF-8 (from a ``\\x80``
 escape, say) is kept as a lone surrogate U+DC80..U+DCFF, the ``surrogateescape``
@@ -8,16 +13,23 @@ convention, so it is written back out as the same byte.
 from __future__ import annotations
 
 import math
+import re
 import struct
 from bisect import bisect_right
 
 __all__ = [
+    "ERR_RANGE",
+    "ERR_SYNTAX",
+    "InvalidSyntax",
     "NumError",
+    "atoi",
     "can_backquote",
     "format_float",
     "is_print",
+    "parse_bool",
     "parse_float",
     "parse_int",
+    "parse_uint",
     "quote",
     "quote_rune",
     "quote_with",
@@ -25,11 +37,32 @@ __all__ = [
     "unquote_char",
 ]
 
-_UNESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
+ERR_SYNTAX = "invalid syntax"  # strconv.ErrSyntax
+ERR_RANGE = "value out of range"  # strconv.ErrRange
 
 
 class NumError(ValueError):
-    """strconv's syntax error (``invalid syntax``) or range error."""
+    """``*strconv.NumError``: ``func`` failed on ``num`` because of ``err`` (ERR_SYNTAX,
+    ERR_RANGE, or Go's ``invalid base N`` / ``invalid bit size N``)."""
+
+    def __init__(self, func: str, num: str, err: str) -> None:
+        super().__init__(func, num, err)
+        self.func = func
+        self.num = num
+        self.err = err
+
+    def __str__(self) -> str:
+        return f"strconv.{self.func}: parsing {quote(self.num)}: {self.err}"
+
+
+class InvalidSyntax(ValueError):
+    """``strconv.ErrSyntax`` as ``Unquote`` and ``UnquoteChar`` return it."""
+
+    def __init__(self) -> None:
+        super().__init__(ERR_SYNTAX)
+
+
+_UNESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
 
 
 # Code points Python's Unicode (14.0 in 3.11) prints but Go 1.19's Unicode 13 tables do not
@@ -107,17 +140,19 @@ def quote_rune(code: int, *, ascii_only: bool = False) -> str:
 def unquote_char(s: str, quote_char: str) -> tuple[str, str]:
     """strconv.UnquoteChar: decode the first character or escape of ``s``.
 
-    Returns (the decoded character, the rest). Raises NumError on bad syntax.
+    Returns (the decoded character, the rest). Raises InvalidSyntax.
     """
     if not s:
-        raise NumError("invalid syntax")
+        raise InvalidSyntax()
     c = s[0]
     if c == quote_char and quote_char in "'\"":
-        raise NumError("invalid syntax")
+        raise InvalidSyntax()
     if c != "\\":
+        if "\ud800" <= c <= "\udfff":  # a byte that is not UTF-8: Go reads utf8.RuneError
+            return "\ufffd", s[1:]
         return c, s[1:]
     if len(s) <= 1:
-        raise NumError("invalid syntax")
+        raise InvalidSyntax()
     c, s = s[1], s[2:]
     simple = _UNESCAPES.get(c)
     if simple is not None:
@@ -126,26 +161,26 @@ def unquote_char(s: str, quote_char: str) -> tuple[str, str]:
         n = {"x": 2, "u": 4, "U": 8}[c]
         digits = s[:n]
         if len(digits) < n or any(d not in "0123456789abcdefABCDEF" for d in digits):
-            raise NumError("invalid syntax")
+            raise InvalidSyntax()
         value = int(digits, 16)
         if c == "x":
             return _byte_char(value), s[n:]
         if value > 0x10FFFF or 0xD800 <= value <= 0xDFFF:
-            raise NumError("invalid syntax")
+            raise InvalidSyntax()
         return chr(value), s[n:]
     if "0" <= c <= "7":
         digits = c + s[:2]
         if len(digits) < 3 or any(d not in "01234567" for d in digits):
-            raise NumError("invalid syntax")
+            raise InvalidSyntax()
         value = int(digits, 8)
         if value > 255:
-            raise NumError("invalid syntax")
+            raise InvalidSyntax()
         return _byte_char(value), s[2:]
     if c in "'\"":
         if c != quote_char:
-            raise NumError("invalid syntax")
+            raise InvalidSyntax()
         return c, s
-    raise NumError("invalid syntax")
+    raise InvalidSyntax()
 
 
 def _byte_char(value: int) -> str:
@@ -153,45 +188,53 @@ def _byte_char(value: int) -> str:
     return chr(value) if value < 0x80 else chr(0xDC00 + value)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def unquote(s: str) -> str:
     """strconv.Unquote for a "..." or `...` literal."""
     if len(s) < 2 or s[0] != s[-1] or s[0] not in "\"`'":
-        raise NumError("invalid syntax")
+        raise InvalidSyntax()
     quote_char, body = s[0], s[1:-1]
     if quote_char == "`":
         if "`" in body:
-            raise NumError("invalid syntax")
+            raise InvalidSyntax()
         return body.replace("\r", "")
-    if "\\" not in body and "\n" not in body and quote_char not in body:
-        if quote_char == "'" and len(body) != 1:
-            raise NumError("invalid syntax")
+    if "\\" not in body and "\n" not in body and quote_char not in body and not _SURROGATE.search(body):
+        if quote_char == "'" and len(body) > 1:  # Go 1.19 reads '' as ""
+            raise InvalidSyntax()
         return body
     out: list[str] = []
     rest = body
     while rest:
         if rest[0] == "\n":
-            raise NumError("invalid syntax")
+            raise InvalidSyntax()
         ch, rest = unquote_char(rest, quote_char)
         out.append(ch)
         if quote_char == "'" and rest:
-            raise NumError("invalid syntax")
+            raise InvalidSyntax()
     return "".join(out)
 
 
+# --- integers and bools: ParseUint, ParseInt, Atoi, ParseBool ---------------------------
+
+_DIGIT_VALUES = {c: int(c, 36) for c in "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+_PREFIX_BASES = {"b": 2, "B": 2, "o": 8, "O": 8, "x": 16, "X": 16}
+
+
 def _underscore_ok(s: str) -> bool:
-    """Underscores may only sit between digits, or between a base prefix and a digit."""
-    saw = "^"
+    """Go's underscoreOK: an underscore only between digits, or after a base prefix."""
+    saw = "^"  # ^ start, 0 a digit or base prefix, _ an underscore, ! anything else
     i = 0
     if s[:1] in ("+", "-"):
         s = s[1:]
-    is_hex = False
-    if len(s) >= 2 and s[0] == "0" and s[1] in "bBoOxX":
+    hexadecimal = False
+    if len(s) >= 2 and s[0] == "0" and s[1] in _PREFIX_BASES:
         i = 2
         saw = "0"
-        is_hex = s[1] in "xX"
-    while i < len(s):
-        c = s[i]
-        if c.isdigit() or (is_hex and c in "abcdefABCDEF"):
+        hexadecimal = s[1] in "xX"
+    for c in s[i:]:
+        if "0" <= c <= "9" or (hexadecimal and c in "abcdefABCDEF"):
             saw = "0"
         elif c == "_":
             if saw != "0":
@@ -201,75 +244,129 @@ def _underscore_ok(s: str) -> bool:
             if saw == "_":
                 return False
             saw = "!"
-        i += 1
     return saw != "_"
 
 
-def parse_int(text: str, bits: int = 64, *, unsigned: bool = False) -> int:
-    """strconv.ParseInt / ParseUint with base 0 (the literal's prefix picks the base)."""
-    s = text
-    negative = False
-    if not unsigned and s[:1] in ("+", "-"):
-        negative = s[0] == "-"
-        s = s[1:]
+def _parse_uint(s: str, base: int, bit_size: int, func: str, num: str) -> int:
+    """ParseUint's algorithm; errors name ``func`` and ``num`` (ParseInt passes its own)."""
     if not s:
-        raise NumError("invalid syntax")
-    base = 10
-    body = s
-    if s[0] == "0" and len(s) > 1:
-        prefix = s[1].lower()
-        if prefix in "xob":
-            base = {"x": 16, "o": 8, "b": 2}[prefix]
-            body = s[2:]
-        else:
-            base = 8
-            body = s[1:]
-    if "_" in body or "_" in s:
-        if not _underscore_ok(text):
-            raise NumError("invalid syntax")
-        body = body.replace("_", "")
-    if not body or not all(c in "0123456789abcdefABCDEF"[: base + (6 if base == 16 else 0)] for c in body):
-        raise NumError("invalid syntax")
-    value = int(body, base)
-    if negative:
-        value = -value
-    if unsigned:
-        if value >= 1 << bits:
-            raise NumError("value out of range")
-    elif not -(1 << (bits - 1)) <= value < 1 << (bits - 1):
-        raise NumError("value out of range")
+        raise NumError(func, num, ERR_SYNTAX)
+    base0 = base == 0
+    s0 = s
+    if base0:
+        base = 10
+        if s[0] == "0":
+            if len(s) >= 3 and s[1] in _PREFIX_BASES:
+                base, s = _PREFIX_BASES[s[1]], s[2:]
+            else:
+                base, s = 8, s[1:]  # a leading 0 means octal: 0777 is 511
+    elif not 2 <= base <= 36:
+        raise NumError(func, num, f"invalid base {base}")
+    if bit_size == 0:
+        bit_size = 64
+    elif not 0 < bit_size <= 64:
+        raise NumError(func, num, f"invalid bit size {bit_size}")
+    underscores = base0 and "_" in s
+    digits = s.replace("_", "") if underscores else s
+    if base == 10 and digits.isascii() and digits.isdigit():
+        run, bad = digits, False  # the usual case
+    else:
+        end = 0
+        for c in digits:
+            if _DIGIT_VALUES.get(c, 36) >= base:
+                break
+            end += 1
+        run, bad = digits[:end], end < len(digits)
+    # Go stops at the first digit that overflows, so an overflow before a bad character
+    # is a range error. Past 64 significant digits any base overflows (and int() would
+    # refuse a string that long).
+    significant = run.lstrip("0")
+    if len(significant) > 64 or (significant and int(significant, base) >> bit_size):
+        raise NumError(func, num, ERR_RANGE)
+    if bad or (underscores and not _underscore_ok(s0)):
+        raise NumError(func, num, ERR_SYNTAX)
+    return int(significant, base) if significant else 0
+
+
+def parse_uint(s: str, base: int = 0, bit_size: int = 64) -> int:
+    """strconv.ParseUint: base 0 takes the base from the prefix (0x, 0o, 0b, or 0 for
+    octal) and allows underscores between digits; no sign."""
+    return _parse_uint(s, base, bit_size, "ParseUint", s)
+
+
+def _parse_int(s: str, base: int, bit_size: int, func: str) -> int:
+    if not s:
+        raise NumError(func, s, ERR_SYNTAX)
+    negative = s[0] == "-"
+    body = s[1:] if s[0] in "+-" else s
+    try:
+        magnitude = _parse_uint(body, base, bit_size, func, s)
+    except NumError as exc:
+        if exc.err != ERR_RANGE:
+            raise
+        magnitude = (1 << (bit_size or 64)) - 1  # Go goes on with the largest value
+    cutoff = 1 << ((bit_size or 64) - 1)
+    if magnitude > cutoff or (magnitude == cutoff and not negative):
+        raise NumError(func, s, ERR_RANGE)
+    return -magnitude if negative else magnitude
+
+
+def parse_int(s: str, base: int = 0, bit_size: int = 64) -> int:
+    """strconv.ParseInt: an optional sign, then what ParseUint reads; ``bit_size`` 0 is
+    Go's int (64 bits)."""
+    return _parse_int(s, base, bit_size, "ParseInt")
+
+
+def atoi(s: str) -> int:
+    """strconv.Atoi: ParseInt(s, 10, 0), its errors named Atoi."""
+    if s.isascii() and s.isdigit() and len(s) < 19:
+        return int(s)  # Go's fast path, and ours
+    return _parse_int(s, 10, 0, "Atoi")
+
+
+_BOOLS = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
+          "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}  # fmt: skip
+
+
+def parse_bool(s: str) -> bool:
+    """strconv.ParseBool: 1, t, T, TRUE, true, True and their false counterparts."""
+    value = _BOOLS.get(s)
+    if value is None:
+        raise NumError("ParseBool", s, ERR_SYNTAX)
     return value
 
 
-def parse_float(text: str) -> float:
-    """strconv.ParseFloat(text, 64) for Go literal syntax (decimal or hex, underscores)."""
-    s = text
-    if "_" in s:
-        if not _underscore_ok(s):
-            raise NumError("invalid syntax")
-        s = s.replace("_", "")
-    body = s.lstrip("+-")
-    if len(s) - len(body) > 1 or not body:
-        raise NumError("invalid syntax")
-    lower = body.lower()
-    if lower in ("inf", "infinity", "nan"):
-        value = float(s)
-    elif lower.startswith("0x"):
-        if "p" not in lower:
-            raise NumError("invalid syntax")  # a hex mantissa needs a 'p' exponent
-        try:
-            value = float.fromhex(s)
-        except (ValueError, OverflowError) as exc:
-            raise NumError("invalid syntax") from exc
-    else:
-        if not all(c in "0123456789.eE+-" for c in body) or body[0] in "eE":
-            raise NumError("invalid syntax")
-        try:
-            value = float(s)
-        except ValueError as exc:
-            raise NumError("invalid syntax") from exc
-    if math.isinf(value) and lower not in ("inf", "infinity"):
-        raise NumError("value out of range")
+# --- floats: ParseFloat -------------------------------------------------------------------
+
+# Go's readFloat: sign, mantissa (digits, underscores, one dot), exponent; a hex mantissa
+# needs a 'p' exponent. The mantissa must hold a digit; underscores are checked after.
+_FLOAT_SYNTAX = re.compile(
+    r"[+-]?(?:0[xX](?P<hex>[0-9a-fA-F_]*(?:\.[0-9a-fA-F_]*)?)[pP][+-]?[0-9][0-9_]*"
+    r"|(?P<dec>[0-9_]*(?:\.[0-9_]*)?)(?:[eE][+-]?[0-9][0-9_]*)?)"
+)
+_SPECIAL_FLOATS = {"inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "infinity": math.inf,
+                   "+infinity": math.inf, "-infinity": -math.inf, "nan": math.nan}  # fmt: skip
+
+
+def parse_float(s: str) -> float:
+    """strconv.ParseFloat(s, 64): Go's decimal and hex literal syntax, inf/infinity and
+    nan in any case; overflow is a range error."""
+    special = _SPECIAL_FLOATS.get(s.lower()) if len(s) <= 9 else None
+    if special is not None:
+        return special
+    match = _FLOAT_SYNTAX.fullmatch(s)
+    if match is None:
+        raise NumError("ParseFloat", s, ERR_SYNTAX)
+    mantissa = match["dec"] if match["hex"] is None else match["hex"]
+    if mantissa.strip("._") == "" or ("_" in s and not _underscore_ok(s)):
+        raise NumError("ParseFloat", s, ERR_SYNTAX)
+    text = s.replace("_", "")
+    try:
+        value = float(text) if match["hex"] is None else float.fromhex(text)
+    except OverflowError:
+        value = math.inf
+    if math.isinf(value):
+        raise NumError("ParseFloat", s, ERR_RANGE)
     return value
 
 

@@ -1,0 +1,3 @@
+module confpy.test/golang-recorder
+
+go 1.19
