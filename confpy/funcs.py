@@ -7,6 +7,8 @@ Go engine and Jinja2 can share them. Conventions the Go engine relies on:
 
 * annotations are the Go parameter types (``int`` is Go int, ``StringList`` is
   ``[]string``, ``Any`` is ``interface{}``); the engine checks arguments against them;
+* the functions that are Go's own (``atoi`` is strconv.Atoi, ``base`` path.Base,
+  ``toUpper`` strings.ToUpper...) are ``confpy.golang``'s, registered as they are;
 * a raised exception is the Go function's returned error, its ``str()`` Go's text;
   ``GoPanic`` is a Go runtime panic (integer division by zero);
 * Go strings are bytes; here they are ``str``, with bytes that are not UTF-8 carried as
@@ -26,35 +28,27 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from confpy.golang.strconv import quote
+from confpy.golang import path as gopath
+from confpy.golang import strconv
+from confpy.golang.arith import quo, rem, wrap64
+from confpy.golang.strings import byte_len, go_bytes, to_lower, to_upper
 from confpy.gotemplate.values import IntList, StringList, go_type_name
-from confpy.store import KVPairList, KVStore, go_bytes, go_path_base, go_path_dir
+from confpy.store import KVPairList, KVStore
 
 if TYPE_CHECKING:  # imported when called: DNS and time zones are not -onetime's start-up
     from confpy.dnslookup import SRV, ResolvConf, SRVList
-    from confpy.gotime import GoTime
+    from confpy.golang.time import GoTime
 
 __all__ = ["FuncError", "GoPanic", "HostIO", "confd_funcs"]
 
-_INT64_MIN = -(1 << 63)
-
 
 class FuncError(ValueError):
-    """An error a Go function returned (strconv, encoding/json, encoding/base64...)."""
+    """An error a Go function returned (encoding/json, encoding/base64...); strconv's
+    functions raise their own ``confpy.golang.strconv.NumError``."""
 
 
 class GoPanic(RuntimeError):
     """A Go runtime panic inside a function; text/template reports it like an error."""
-
-
-def _wrap64(value: int) -> int:
-    """Go int (int64) arithmetic wraps around on overflow."""
-    return (value - _INT64_MIN) % (1 << 64) + _INT64_MIN
-
-
-def _byte_len(s: str) -> int:
-    """Go's ``len(s)``: bytes, not characters."""
-    return len(s) if s.isascii() else len(go_bytes(s))
 
 
 # --- strings --------------------------------------------------------------
@@ -82,72 +76,7 @@ def trimSuffix(s: str, suffix: str) -> str:
     return s.removesuffix(suffix)
 
 
-# Case pairs Unicode 14 added: Go 1.19's tables (Unicode 13) leave them unchanged.
-_UNICODE_14_CASED = ((0x2C2F, 0x2C2F), (0x2C5F, 0x2C5F), (0xA7C0, 0xA7C1), (0xA7D0, 0xA7D1),
-                     (0xA7D6, 0xA7D9), (0x10570, 0x105BC))  # fmt: skip
-_NEWER_THAN_GO = frozenset(chr(c) for lo, hi in _UNICODE_14_CASED for c in range(lo, hi + 1))
-
-
-def _simple_upper(ch: str) -> str:
-    # Go maps rune by rune with Unicode's one-to-one mappings: no "ß" -> "SS". Where
-    # Python's full mapping has several characters, the single-character title case
-    # is the simple upper case mapping when there is one (U+1F80 -> U+1F88).
-    upper = ch.upper()
-    if len(upper) == 1:
-        return ch if ch in _NEWER_THAN_GO else upper
-    title = ch.title()
-    return title if len(title) == 1 else ch
-
-
-def _simple_lower(ch: str) -> str:
-    # Only U+0130 has a longer full lower case mapping; its simple one is "i".
-    lower = ch.lower()
-    if len(lower) == 1:
-        return ch if ch in _NEWER_THAN_GO else lower
-    return "i" if ch == "\u0130" else ch
-
-
-def toUpper(s: str) -> str:
-    """``strings.ToUpper`` (simple case mapping, rune by rune)."""
-    return s.upper() if s.isascii() else "".join(map(_simple_upper, s))
-
-
-def toLower(s: str) -> str:
-    """``strings.ToLower``: rune by rune, so no final-sigma rule either."""
-    return s.lower() if s.isascii() else "".join(map(_simple_lower, s))
-
-
-# --- strconv and encodings ----------------------------------------------------------
-
-
-def atoi(s: str) -> int:
-    """``strconv.Atoi`` with its errors (syntax, or range once past uint64 or int64)."""
-    digits = s[1:] if s.startswith(("+", "-")) else s
-    value = 0
-    for ch in digits:
-        if not "0" <= ch <= "9":
-            raise FuncError(f"strconv.Atoi: parsing {quote(s)}: invalid syntax")
-        value = value * 10 + ord(ch) - 48
-        if value >= 1 << 64:  # ParseUint stops at the first overflow
-            break
-    if not digits:
-        raise FuncError(f"strconv.Atoi: parsing {quote(s)}: invalid syntax")
-    value = -value if s.startswith("-") else value
-    if not _INT64_MIN <= value < 1 << 63:
-        raise FuncError(f"strconv.Atoi: parsing {quote(s)}: value out of range")
-    return value
-
-
-_TRUE = frozenset(("1", "t", "T", "TRUE", "true", "True"))
-_FALSE = frozenset(("0", "f", "F", "FALSE", "false", "False"))
-
-
-def parseBool(s: str) -> bool:
-    if s in _TRUE:
-        return True
-    if s in _FALSE:
-        return False
-    raise FuncError(f"strconv.ParseBool: parsing {quote(s)}: invalid syntax")
+# --- encodings ----------------------------------------------------------------------
 
 
 def base64Encode(data: str) -> str:
@@ -223,7 +152,7 @@ def _quote_char(c: int) -> str:
         return "'\\''"
     if c == 0x22:
         return "'\"'"
-    return "'" + quote(chr(c))[1:-1] + "'"
+    return "'" + strconv.quote(chr(c))[1:-1] + "'"
 
 
 def _bad(c: int, context: str) -> str:
@@ -424,31 +353,30 @@ def map_(*values: Any) -> dict[str, Any]:
 
 
 def add(a: int, b: int) -> int:
-    return _wrap64(a + b)
+    return wrap64(a + b)
 
 
 def sub(a: int, b: int) -> int:
-    return _wrap64(a - b)
+    return wrap64(a - b)
 
 
 def mul(a: int, b: int) -> int:
-    return _wrap64(a * b)
-
-
-def _quo(a: int, b: int) -> int:
-    """Go's truncating division (Python's // floors); a zero divisor panics."""
-    if b == 0:
-        raise GoPanic("runtime error: integer divide by zero")
-    quotient = abs(a) // abs(b)
-    return quotient if (a < 0) == (b < 0) else -quotient
+    return wrap64(a * b)
 
 
 def div(a: int, b: int) -> int:
-    return _wrap64(_quo(a, b))  # MinInt64 / -1 wraps back to MinInt64, as in Go
+    if b == 0:
+        raise GoPanic(_DIVIDE_BY_ZERO)
+    return wrap64(quo(a, b))  # MinInt64 / -1 wraps back to MinInt64, as in Go
 
 
 def mod(a: int, b: int) -> int:
-    return a - b * _quo(a, b)  # the sign of the dividend: mod -7 3 is -1
+    if b == 0:
+        raise GoPanic(_DIVIDE_BY_ZERO)
+    return rem(a, b)  # the sign of the dividend: mod -7 3 is -1
+
+
+_DIVIDE_BY_ZERO = "runtime error: integer divide by zero"
 
 
 def seq(first: int, last: int) -> IntList:
@@ -471,14 +399,14 @@ def sortByLength(values: StringList) -> StringList:
     """Sorts in place by byte length. Go's sort.Sort leaves the order of equal lengths
     unspecified; we keep their input order (stable), which is what Go 1.19 gives for
     up to 12 elements (insertion sort)."""
-    values.sort(key=_byte_len)
+    values.sort(key=byte_len)
     return values
 
 
 def sortKVByLength(values: KVPairList) -> KVPairList:
     """Sorts pairs in place by key byte length (stable, as ``sortByLength``). The
     result is typed ``[]memkv.KVPair``, so ``reverse`` works on it."""
-    values.sort(key=lambda pair: _byte_len(pair.Key))
+    values.sort(key=lambda pair: byte_len(pair.Key))
     return values if type(values) is KVPairList else KVPairList(values)
 
 
@@ -509,7 +437,7 @@ class HostIO(NamedTuple):
 
     def datetime(self) -> GoTime:
         """``time.Now()`` in the local zone (``TZ`` as Go reads it)."""
-        from confpy.gotime import GoTime, local_zone
+        from confpy.golang.time import GoTime, local_zone
 
         return GoTime.now(local_zone(self._env()))
 
@@ -550,11 +478,11 @@ class HostIO(NamedTuple):
 
 
 _PURE_FUNCS: dict[str, Callable[..., Any]] = {
-    "base": go_path_base, "dir": go_path_dir, "split": split, "join": join, "replace": replace,
-    "contains": contains, "trimSuffix": trimSuffix, "toUpper": toUpper, "toLower": toLower,
+    "base": gopath.base, "dir": gopath.dir, "split": split, "join": join, "replace": replace,
+    "contains": contains, "trimSuffix": trimSuffix, "toUpper": to_upper, "toLower": to_lower,
     "json": json_, "jsonArray": jsonArray, "map": map_,
     "base64Encode": base64Encode, "base64Decode": base64Decode,
-    "parseBool": parseBool, "atoi": atoi,
+    "parseBool": strconv.parse_bool, "atoi": strconv.atoi,
     "add": add, "sub": sub, "mul": mul, "div": div, "mod": mod, "seq": seq,
     "reverse": reverse, "sortByLength": sortByLength, "sortKVByLength": sortKVByLength,
 }  # fmt: skip

@@ -21,8 +21,8 @@ from typing import Any
 
 from .errors import ConfigError
 from .fileio import read_file
+from .golang import path as gopath
 from .settings import Settings
-from .store import go_path_clean
 from .tomlread import TYPE_NAMES, TomlSyntaxError, describe_type, fits, match_keys, parse_toml
 
 __all__ = ["ConfdirMissing", "TemplateResource", "find_resource_files", "load_resources", "parse_mode"]
@@ -145,12 +145,12 @@ def load_resource(
     prefix = settings.prefix or fields.get("prefix", "")
     if not prefix.startswith("/"):
         prefix = "/" + prefix
-    keys = tuple(go_path_clean(prefix + "/" + key) for key in fields.get("keys", []))
+    keys = tuple(gopath.clean(prefix + "/" + key) for key in fields.get("keys", []))
     # confd joins src onto the templates directory even when it is absolute. Resources
     # share a few templates: one cleaned Path each (a Path is slow to build).
     src_path = template_paths.get(src)
     if src_path is None:
-        src_path = template_paths[src] = Path(go_path_clean(f"{settings.confdir}/templates/{src}"))
+        src_path = template_paths[src] = Path(gopath.clean(f"{settings.confdir}/templates/{src}"))
     return TemplateResource(
         path=path,
         src=src_path,

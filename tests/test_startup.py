@@ -17,14 +17,17 @@ pytestmark = pytest.mark.timeout(60)
 
 TEMPLATE = '{{range gets "/app/*"}}{{.Key}}={{.Value}}\n{{end}}'
 
-# Never needed by -onetime: the second engine, the daemon's pieces, diffing, DNS, clocks.
+# Never needed by -onetime: the second engine, the daemon's pieces, diffing, DNS, clocks
+# and zones, durations (parsed only when a duration flag is given).
 NEVER = {
     "jinja2",
     "watchfiles",
     "confpy.daemon",
     "confpy.watch",
     "confpy.dnslookup",
-    "confpy.gotime",
+    "confpy.golang.time",
+    "confpy.golang.duration",
+    "zoneinfo",
     "difflib",
     "concurrent.futures",
 }

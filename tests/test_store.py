@@ -1,6 +1,6 @@
 """confd's memkv store: every quirk of inventory §6 and the §10 checklist.
 
-Expected Go values (path.Match, path.Base/Dir) were recorded with Go 1.19.
+Go's path.Match, Clean, Base and Dir themselves are tested in tests/golang/test_path.py.
 """
 
 from __future__ import annotations
@@ -11,21 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from confpy.golang import path as gopath
+from confpy.golang.path import BadPatternError
 from confpy.gotemplate.values import GoList, StringList, go_type_name
-from confpy.store import (
-    BadPatternError,
-    KeyNotFound,
-    KVPair,
-    KVPairList,
-    KVPairs,
-    KVStore,
-    _compile_glob,
-    go_path_base,
-    go_path_clean,
-    go_path_dir,
-    go_path_match,
-    store_key,
-)
+from confpy.store import KeyNotFound, KVPair, KVPairList, KVPairs, KVStore, store_key
 
 APP = {
     "/app/db/user": "admin",
@@ -268,124 +257,10 @@ def test_later_duplicate_wins() -> None:
 
 # --- Go's path package, recorded from Go 1.19 --------------------------------------------
 
-# (path, path.Base, path.Dir)
-PATH_CASES = [
-    ("", ".", "."),
-    ("/", "/", "/"),
-    ("/a/b/", "b", "/a/b"),
-    ("a", "a", "."),
-    ("a/b", "b", "a"),
-    ("//a//b//", "b", "/a/b"),
-    ("/a/../b", "b", "/"),
-    (".", ".", "."),
-    ("..", "..", "."),
-    ("a/", "a", "a"),
-    ("///", "/", "/"),
-    ("/a/b/../../..", "..", "/"),
-    ("../../a", "a", "../.."),
-    ("a/./b/.", ".", "a/b"),
-    ("/..", "..", "/"),
-    ("./a", "a", "."),
-]
-
-
-@pytest.mark.parametrize(("path", "base", "dir_"), PATH_CASES)
-def test_go_path_base_and_dir(path: str, base: str, dir_: str) -> None:
-    assert go_path_base(path) == base
-    assert go_path_dir(path) == dir_
-
-
-@pytest.mark.parametrize(
-    ("path", "clean"),
-    [
-        ("", "."),
-        ("/", "/"),
-        ("//a/./b/../c/", "/a/c"),
-        ("a/../..", ".."),
-        ("/../a", "/a"),
-        ("./", "."),
-    ],
-)
-def test_go_path_clean(path: str, clean: str) -> None:
-    assert go_path_clean(path) == clean
-
-
-# (pattern, name, matched, error) as Go 1.19's path.Match answered
-MATCH_CASES = [
-    ("/a/*", "/a/b", True, None),
-    ("/a/*", "/a/b/c", False, None),
-    ("*", "/a", False, None),
-    ("/*/b", "/a/b", True, None),
-    ("/a/?", "/a/b", True, None),
-    ("/a/?", "/a/bc", False, None),
-    ("/a/[b-d]", "/a/c", True, None),
-    ("/a/[^b-d]", "/a/c", False, None),
-    ("/a/[!b]", "/a/c", False, None),
-    ("[", "a", False, "syntax error in pattern"),
-    ("a[", "b", False, "syntax error in pattern"),
-    ("\\", "a", False, "syntax error in pattern"),
-    ("a\\*", "a*", True, None),
-    ("a\\*", "ab", False, None),
-    ("[]a]", "]", False, "syntax error in pattern"),
-    ("[a-]", "a", False, "syntax error in pattern"),
-    ("[-a]", "a", False, "syntax error in pattern"),
-    ("[a\\-z]", "-", True, None),
-    ("*[a/]/*b", "a//b", False, None),
-    ("/x/*", "", False, None),
-    ("[é]", "é", True, None),
-    ("?", "é", True, None),
-    ("[^a]", "é", True, None),
-    ("a/[/]", "a//", True, None),
-    ("*/", "a/", True, None),
-    ("[x", "", False, "syntax error in pattern"),
-    ("*x[", "yy", False, "syntax error in pattern"),
-    ("a*b*c", "axxbyyc", True, None),
-    ("a*b*c", "axxbyy", False, None),
-    ("*.txt", "a.txt", True, None),
-    ("", "", True, None),
-    ("", "a", False, None),
-    ("[\\]]", "]", True, None),
-    ("[]", "a", False, "syntax error in pattern"),
-    ("[^]", "a", False, "syntax error in pattern"),
-    ("\\[", "[", True, None),
-    ("a?b", "a/b", False, None),
-    ("*", "", True, None),
-    ("**", "ab", True, None),
-    ("*a", "ba/a", False, None),
-]
-
-
-@pytest.mark.parametrize(("pattern", "name", "matched", "error"), MATCH_CASES)
-def test_go_path_match(pattern: str, name: str, matched: bool, error: str | None) -> None:
-    for match in (lambda p, n: go_path_match(p, n), lambda p, n: _compile_glob(p)(n)):
-        if error is None:
-            assert match(pattern, name) is matched
-        else:
-            with pytest.raises(BadPatternError, match=error):
-                match(pattern, name)
-
-
 # --- the fast paths agree with the faithful algorithms ---------------------------------
 
-_NAMES = st.text(alphabet="ab/é", max_size=7)
-
-
-@settings(max_examples=400, deadline=None)
-@given(pattern=st.text(alphabet="ab/*?\\é", max_size=7), name=_NAMES)
-def test_compiled_glob_equals_path_match(pattern: str, name: str) -> None:
-    try:
-        expected: bool | str = go_path_match(pattern, name)
-    except BadPatternError:
-        expected = "bad"
-    try:
-        got: bool | str = _compile_glob(pattern)(name)
-    except BadPatternError:
-        got = "bad"
-    assert got == expected
-
-
 def _memkv_terms(path: str) -> list[str]:
-    return go_path_clean(path).split("/")
+    return gopath.clean(path).split("/")
 
 
 def _memkv_same_prefix(prefix: list[str], test: list[str]) -> bool:
@@ -398,9 +273,9 @@ def _memkv_list(keys: list[str], path: str) -> list[str]:
     prefix = _memkv_terms(path)
     for key in keys:
         if key == path:
-            found.add(go_path_base(key))
+            found.add(gopath.base(key))
             continue
-        if _memkv_same_prefix(prefix, _memkv_terms(go_path_dir(key))):
+        if _memkv_same_prefix(prefix, _memkv_terms(gopath.dir(key))):
             stripped = key.removeprefix(path).removeprefix("/")
             found.add(stripped.split("/")[0])
     return sorted(found)
@@ -411,7 +286,7 @@ def _memkv_list_dir(keys: list[str], path: str) -> list[str]:
     prefix = _memkv_terms(path)
     for key in keys:
         if key.startswith(path):
-            items = _memkv_terms(go_path_dir(key))
+            items = _memkv_terms(gopath.dir(key))
             if _memkv_same_prefix(prefix, items) and len(items) - len(prefix) >= 1:
                 found.add(items[len(prefix)])
     return sorted(found)
@@ -423,7 +298,7 @@ _PATHS = st.lists(_SEGMENT, max_size=4).map(lambda parts: "/" + "/".join(parts))
 
 @settings(max_examples=300, deadline=None)
 @given(
-    keys=st.lists(_PATHS.map(lambda p: go_path_clean(p)), max_size=8),
+    keys=st.lists(_PATHS.map(lambda p: gopath.clean(p)), max_size=8),
     path=st.one_of(_PATHS, st.sampled_from(["", "a", "/", "//", "/a/."])),
 )
 def test_ls_and_lsdir_equal_memkv(keys: list[str], path: str) -> None:
@@ -442,13 +317,13 @@ def test_ls_and_lsdir_equal_memkv_for_unclean_keys(keys: list[str], path: str) -
 
 @settings(max_examples=200, deadline=None)
 @given(
-    keys=st.lists(_PATHS.map(lambda p: go_path_clean(p)), max_size=8),
+    keys=st.lists(_PATHS.map(lambda p: gopath.clean(p)), max_size=8),
     pattern=st.text(alphabet="ab/*?[]^-\\", max_size=6),
 )
 def test_gets_equals_brute_force_path_match(keys: list[str], pattern: str) -> None:
     store = KVStore({k: k.upper() for k in keys})
     try:
-        expected = sorted(k for k in set(keys) if go_path_match(pattern, k))
+        expected = sorted(k for k in set(keys) if gopath.match(pattern, k))
     except BadPatternError:
         if keys:
             with pytest.raises(BadPatternError):

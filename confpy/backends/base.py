@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import posixpath
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import NamedTuple, Protocol
+
+from confpy.golang import path as gopath
 
 __all__ = ["Backend", "BackendSettings", "Change", "Emit", "Snapshot", "StopSignal", "path_key_matches"]
 
@@ -153,7 +154,7 @@ class Backend(Protocol):
 
 def path_key_matches(requested: str, found: str) -> bool:
     """Matching with a path boundary: ``/app`` matches ``/app`` and ``/app/x``, not ``/apple``."""
-    requested = posixpath.normpath(requested) if requested else "/"
+    requested = gopath.clean(requested) if requested else "/"
     if requested == "/":
         return found.startswith("/")
     return found == requested or found.startswith(requested + "/")

@@ -11,28 +11,19 @@ import os
 from collections.abc import Mapping, Sequence
 
 from confpy.backends.base import BackendSettings, Emit, Snapshot, StopSignal
+from confpy.golang.strings import to_lower, to_upper
 
 __all__ = ["EnvBackend", "key_to_name", "name_to_key"]
 
 
-def _upper(text: str) -> str:
-    # Go's strings.ToUpper maps rune by rune; Python's upper() can grow a character
-    # ("ß" -> "SS"), so keep the ones Go leaves alone.
-    return "".join(c.upper() if len(c.upper()) == 1 else c for c in text)
-
-
-def _lower(text: str) -> str:
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-
-
 def key_to_name(key: str) -> str:
     """``/myapp/database/url`` -> ``MYAPP_DATABASE_URL`` (one leading ``/`` dropped)."""
-    return _upper(key.removeprefix("/").replace("/", "_"))
+    return to_upper(key.removeprefix("/").replace("/", "_"))
 
 
 def name_to_key(name: str) -> str:
     """``MYAPP_DATABASE_URL`` -> ``/myapp/database/url``."""
-    return _lower("/" + name).replace("_", "/")
+    return to_lower("/" + name).replace("_", "/")
 
 
 class EnvBackend:

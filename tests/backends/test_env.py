@@ -18,6 +18,9 @@ def test_key_and_name_mapping() -> None:
     assert key_to_name("myapp/x") == "MYAPP_X"
     assert name_to_key("MYAPP_DATABASE_URL") == "/myapp/database/url"
     assert name_to_key("A__B") == "/a//b"  # not cleaned, as in confd
+    # Go's strings.ToUpper/ToLower: one rune for one rune, simple mappings.
+    assert key_to_name("/straße/ᾳ") == "STRAßE_ᾼ"
+    assert name_to_key("\u0130_\u03a3\u0391\u03a3") == "/i/\u03c3\u03b1\u03c3"  # İ_ΣΑΣ
 
 
 def test_reads_the_variable_for_a_key() -> None:

@@ -1,4 +1,4 @@
-"""Go's ``time.Time`` for templates: what confd's ``datetime`` (``time.Now``) returns.
+"""Go's ``time.Time``: what confd's ``datetime`` (``time.Now``) returns to templates.
 
 ``GoTime`` prints like Go (``String()``), formats with Go's layout language (``Format``)
 and offers the methods templates call (``Unix``, ``Year``, ``Add``, ``AddDate`` ...).
@@ -8,6 +8,8 @@ One deliberate divergence: ``String()`` never has Go's monotonic-clock suffix
 Civil dates are computed with integer arithmetic (any year, like Go); only the zone
 offset and abbreviation come from Python's ``zoneinfo``, which reads the same TZif data
 Go does. ``local_zone`` picks the zone the way Go's ``time.Local`` does (``TZ``).
+``time.Duration`` lives in ``duration.py``: flag parsing needs it, and must not pay for
+``datetime`` and ``zoneinfo``.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-__all__ = ["UTC", "Duration", "GoTime", "Month", "Weekday", "fixed_zone", "local_zone"]
+from .arith import INT64_MAX, INT64_MIN, quo, rem, wrap64
+from .duration import Duration
+
+__all__ = ["UTC", "GoTime", "Month", "Weekday", "fixed_zone", "local_zone"]
 
 UTC: tzinfo = timezone.utc
 _NS = 1_000_000_000
 _DAY = 86_400
-_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 # Python's datetime only spans years 1..9999: zone lookups outside use the nearest edge.
 _LOOKUP_MIN, _LOOKUP_MAX = -62_135_596_800 + 2 * _DAY, 253_402_300_799 - 2 * _DAY
 _ZERO_UNIX = -62_135_596_800  # Go's zero Time: January 1, year 1, 00:00:00 UTC
@@ -34,22 +38,6 @@ _MONTHS = (
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
 _DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
-
-
-def _wrap64(value: int) -> int:
-    """Two's-complement int64 wrap-around, as Go's int64 arithmetic overflows."""
-    return (value - _INT64_MIN) % (1 << 64) + _INT64_MIN
-
-
-def _quo(a: int, b: int) -> int:
-    """Go's truncating integer division."""
-    q = abs(a) // abs(b)
-    return q if (a < 0) == (b < 0) else -q
-
-
-def _rem(a: int, b: int) -> int:
-    """Go's ``%``: the remainder has the sign of the dividend."""
-    return a - b * _quo(a, b)
 
 
 def _go_int(x: int, width: int) -> str:
@@ -143,51 +131,6 @@ class Weekday(int):
         return _DAYS[self] if 0 <= self <= 6 else f"%!Weekday({int(self)})"
 
 
-class Duration(int):
-    """``time.Duration``: int64 nanoseconds, printed like ``1h2m3.5s``."""
-
-    go_type: ClassVar[str] = "time.Duration"
-
-    def String(self) -> str:
-        u = abs(int(self))
-        sign = "-" if self < 0 else ""
-        if u == 0:
-            return "0s"
-        if u < _NS:  # below a second Go switches to smaller units: 1.5ms
-            for limit, prec, unit in ((1_000, 0, "ns"), (1_000_000, 3, "µs"), (_NS, 6, "ms")):
-                if u < limit:
-                    frac, u = _fmt_frac(u, prec)
-                    return f"{sign}{u}{frac}{unit}"
-        frac, u = _fmt_frac(u, 9)
-        text = f"{u % 60}{frac}s"
-        u //= 60
-        if u > 0:
-            text = f"{u % 60}m{text}"
-            u //= 60
-            if u > 0:
-                text = f"{u}h{text}"
-        return sign + text
-
-    def Hours(self) -> float:
-        return _quo(self, 3600 * _NS) + _rem(self, 3600 * _NS) / (3600 * 1e9)
-
-    def Minutes(self) -> float:
-        return _quo(self, 60 * _NS) + _rem(self, 60 * _NS) / (60 * 1e9)
-
-    def Seconds(self) -> float:
-        return _quo(self, _NS) + _rem(self, _NS) / 1e9
-
-    def Milliseconds(self) -> int:
-        return _quo(self, 1_000_000)
-
-
-def _fmt_frac(u: int, prec: int) -> tuple[str, int]:
-    """The fraction u / 10**prec without trailing zeros (or ""), and the integer part."""
-    whole, frac = divmod(u, 10**prec)
-    digits = f"{frac:0{prec}d}".rstrip("0") if prec else ""
-    return (f".{digits}" if digits else ""), whole
-
-
 # --- layouts ---------------------------------------------------------------------
 
 _TZ_CHUNKS = {
@@ -257,13 +200,13 @@ def _format_zone(std: str, name: str, offset: int) -> str:
     if std == "MST":
         if name:
             return name
-        zone = _quo(offset, 60)  # no abbreviation known: print -0700 style
+        zone = quo(offset, 60)  # no abbreviation known: print -0700 style
         return (
             f"{'-' if zone < 0 else '+'}{_go_int(abs(zone) // 60, 2)}{_go_int(abs(zone) % 60, 2)}"
         )
     if std[0] == "Z" and offset == 0:
         return "Z"
-    zone, absoffset = _quo(offset, 60), offset
+    zone, absoffset = quo(offset, 60), offset
     sign = "+"
     if zone < 0:
         sign, zone, absoffset = "-", -zone, -absoffset
@@ -274,7 +217,7 @@ def _format_zone(std: str, name: str, offset: int) -> str:
     if body != "07":
         text += _go_int(zone % 60, 2)
     if len(body) in (6, 8):
-        text += (":" if ":" in body else "") + _go_int(_rem(absoffset, 60), 2)
+        text += (":" if ":" in body else "") + _go_int(rem(absoffset, 60), 2)
     return text
 
 
@@ -379,13 +322,13 @@ class GoTime:
         return self._sec
 
     def UnixMilli(self) -> int:
-        return _wrap64(self._sec * 1000 + self._nsec // 1_000_000)
+        return wrap64(self._sec * 1000 + self._nsec // 1_000_000)
 
     def UnixMicro(self) -> int:
-        return _wrap64(self._sec * 1_000_000 + self._nsec // 1000)
+        return wrap64(self._sec * 1_000_000 + self._nsec // 1000)
 
     def UnixNano(self) -> int:
-        return _wrap64(self._sec * _NS + self._nsec)
+        return wrap64(self._sec * _NS + self._nsec)
 
     def Year(self) -> int:
         return self._fields()[4]
@@ -436,7 +379,7 @@ class GoTime:
     def Sub(self, u: GoTime) -> Duration:
         """``t - u`` as a Duration, saturated to the int64 range as Go does."""
         d = (self._sec - u._sec) * _NS + self._nsec - u._nsec
-        return Duration(min(max(d, _INT64_MIN), _INT64_MAX))
+        return Duration(min(max(d, INT64_MIN), INT64_MAX))
 
     def AddDate(self, years: int, months: int, days: int) -> GoTime:
         """Go's AddDate: add to the calendar fields, then normalize like ``time.Date``."""

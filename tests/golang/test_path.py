@@ -1,0 +1,205 @@
+"""confpy.golang.path against Go 1.19's path package.
+
+``recorded/path.json`` (``recorder/``; how to re-record: ``go_recorded.py``) holds Clean,
+Base, Dir and Join of hostile paths and Match over a grid of patterns and names; the
+tables after it were recorded earlier (for confd's memkv store and the file backend's
+-filter, which is filepath.Match: the same answers on Unix) and moved here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from go_recorded import go_str, load, mismatches
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from confpy.golang import path as gopath
+from confpy.golang.path import BadPatternError
+
+RECORDED = load("path")
+
+
+def test_clean_base_dir_recorded() -> None:
+    wrong = []
+    for p, clean, base, dir_ in RECORDED["Clean"]:
+        p = go_str(p)
+        got = (gopath.clean(p), gopath.base(p), gopath.dir(p))
+        if got != (go_str(clean), go_str(base), go_str(dir_)):
+            wrong.append((p, "go", (clean, base, dir_), "we", got))
+    assert not wrong, mismatches(wrong)
+
+
+def test_join_recorded() -> None:
+    wrong = [
+        (elems, joined, gopath.join(*go_str(elems)))
+        for elems, joined in RECORDED["Join"]
+        if gopath.join(*go_str(elems)) != go_str(joined)
+    ]
+    assert not wrong, mismatches(wrong)
+
+
+def outcome(match: Callable[[str, str], bool], pattern: str, name: str) -> tuple[bool | None, str | None]:
+    try:
+        return match(pattern, name), None
+    except BadPatternError as exc:
+        return None, str(exc)
+
+
+def test_match_recorded() -> None:
+    wrong = []
+    for pattern, name, matched, error in RECORDED["Match"]:
+        pattern, name = go_str(pattern), go_str(name)
+        want = (None if error else matched, error)
+        if outcome(gopath.match, pattern, name) != want:
+            wrong.append((pattern, name, "go", want, "match", outcome(gopath.match, pattern, name)))
+        if outcome(lambda p, n: gopath.compile_match(p)(n), pattern, name) != want:
+            wrong.append((pattern, name, "go", want, "compile_match"))
+    assert not wrong, mismatches(wrong)
+
+
+# (path, path.Base, path.Dir)
+PATH_CASES = [
+    ("", ".", "."),
+    ("/", "/", "/"),
+    ("/a/b/", "b", "/a/b"),
+    ("a", "a", "."),
+    ("a/b", "b", "a"),
+    ("//a//b//", "b", "/a/b"),
+    ("/a/../b", "b", "/"),
+    (".", ".", "."),
+    ("..", "..", "."),
+    ("a/", "a", "a"),
+    ("///", "/", "/"),
+    ("/a/b/../../..", "..", "/"),
+    ("../../a", "a", "../.."),
+    ("a/./b/.", ".", "a/b"),
+    ("/..", "..", "/"),
+    ("./a", "a", "."),
+]
+
+
+@pytest.mark.parametrize(("path", "base", "dir_"), PATH_CASES)
+def test_base_and_dir(path: str, base: str, dir_: str) -> None:
+    assert gopath.base(path) == base
+    assert gopath.dir(path) == dir_
+
+
+@pytest.mark.parametrize(
+    ("path", "clean"),
+    [
+        ("", "."),
+        ("/", "/"),
+        ("//a/./b/../c/", "/a/c"),
+        ("a/../..", ".."),
+        ("/../a", "/a"),
+        ("./", "."),
+    ],
+)
+def test_clean(path: str, clean: str) -> None:
+    assert gopath.clean(path) == clean
+
+
+# (pattern, name, matched, error) as Go 1.19's path.Match answered
+MATCH_CASES = [
+    ("/a/*", "/a/b", True, None),
+    ("/a/*", "/a/b/c", False, None),
+    ("*", "/a", False, None),
+    ("/*/b", "/a/b", True, None),
+    ("/a/?", "/a/b", True, None),
+    ("/a/?", "/a/bc", False, None),
+    ("/a/[b-d]", "/a/c", True, None),
+    ("/a/[^b-d]", "/a/c", False, None),
+    ("/a/[!b]", "/a/c", False, None),
+    ("[", "a", False, "syntax error in pattern"),
+    ("a[", "b", False, "syntax error in pattern"),
+    ("\\", "a", False, "syntax error in pattern"),
+    ("a\\*", "a*", True, None),
+    ("a\\*", "ab", False, None),
+    ("[]a]", "]", False, "syntax error in pattern"),
+    ("[a-]", "a", False, "syntax error in pattern"),
+    ("[-a]", "a", False, "syntax error in pattern"),
+    ("[a\\-z]", "-", True, None),
+    ("*[a/]/*b", "a//b", False, None),
+    ("/x/*", "", False, None),
+    ("[é]", "é", True, None),
+    ("?", "é", True, None),
+    ("[^a]", "é", True, None),
+    ("a/[/]", "a//", True, None),
+    ("*/", "a/", True, None),
+    ("[x", "", False, "syntax error in pattern"),
+    ("*x[", "yy", False, "syntax error in pattern"),
+    ("a*b*c", "axxbyyc", True, None),
+    ("a*b*c", "axxbyy", False, None),
+    ("*.txt", "a.txt", True, None),
+    ("", "", True, None),
+    ("", "a", False, None),
+    ("[\\]]", "]", True, None),
+    ("[]", "a", False, "syntax error in pattern"),
+    ("[^]", "a", False, "syntax error in pattern"),
+    ("\\[", "[", True, None),
+    ("a?b", "a/b", False, None),
+    ("*", "", True, None),
+    ("**", "ab", True, None),
+    ("*a", "ba/a", False, None),
+]
+
+
+@pytest.mark.parametrize(("pattern", "name", "matched", "error"), MATCH_CASES)
+def test_match(pattern: str, name: str, matched: bool, error: str | None) -> None:
+    for match in (lambda p, n: gopath.match(p, n), lambda p, n: gopath.compile_match(p)(n)):
+        if error is None:
+            assert match(pattern, name) is matched
+        else:
+            with pytest.raises(BadPatternError, match=error):
+                match(pattern, name)
+
+
+# --- the compiled matcher agrees with the faithful one --------------------------------------
+
+_NAMES = st.text(alphabet="ab/é", max_size=7)
+
+
+@settings(max_examples=400, deadline=None)
+@given(pattern=st.text(alphabet="ab/*?\\é", max_size=7), name=_NAMES)
+def test_compiled_glob_equals_path_match(pattern: str, name: str) -> None:
+    try:
+        expected: bool | str = gopath.match(pattern, name)
+    except BadPatternError:
+        expected = "bad"
+    try:
+        got: bool | str = gopath.compile_match(pattern)(name)
+    except BadPatternError:
+        got = "bad"
+    assert got == expected
+
+
+# --- moved here from the file backend's tests (its -filter is filepath.Match) ---------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "name", "matches"),
+    [
+        ("*", "anything.txt", True),
+        ("*.yaml", "a.yaml", True),
+        ("*.yaml", "a.yml", False),
+        ("?.yaml", "ab.yaml", False),
+        ("[^a]*", "abc", False),
+        ("[^a]*", "bcd", True),
+        ("[a-c]x", "bx", True),
+        ("[c-a]x", "bx", False),  # Go accepts an empty range; it never matches
+        ("\\*", "*", True),
+        ("\\*", "a", False),
+        ("a[\\]]", "a]", True),
+        ("*toml", "footoml", True),
+    ],
+)
+def test_filepath_match(pattern: str, name: str, matches: bool) -> None:
+    assert gopath.compile_match(pattern)(name) is matches
+
+
+@pytest.mark.parametrize("pattern", ["[", "[]", "[a-]", "\\", "[a"])
+def test_filepath_match_bad_patterns(pattern: str) -> None:
+    with pytest.raises(BadPatternError):
+        gopath.compile_match(pattern)
