@@ -8,11 +8,10 @@ print the usage (exit 0).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-__all__ = ["Flag", "FlagError", "FlagSet", "HelpRequested", "parse_go_bool", "parse_go_int"]
+__all__ = ["Flag", "FlagError", "FlagSet", "HelpRequested", "InvalidValue"]
 
 
 class FlagError(Exception):
@@ -23,40 +22,40 @@ class HelpRequested(Exception):
     """-h or -help was given."""
 
 
-def parse_go_bool(text: str) -> bool:
-    """strconv.ParseBool."""
-    if text in ("1", "t", "T", "TRUE", "true", "True"):
-        return True
-    if text in ("0", "f", "F", "FALSE", "false", "False"):
-        return False
-    raise ValueError(text)
+class InvalidValue(ValueError):
+    """Raised by a flag's parse function: its text says why, in place of Go's generic
+    ``parse error``."""
 
 
-_GO_INT = re.compile(r"[+-]?(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9_]+)")
-
-
-class OutOfRange(ValueError):
-    """strconv's range error: the number does not fit."""
-
-
-def parse_go_int(text: str) -> int:
-    """strconv.ParseInt(text, 0, 64): the prefix picks the base."""
-    if not _GO_INT.fullmatch(text):  # int() would also take spaces and non-ASCII digits
-        raise ValueError(text)
-    body = text.lstrip("+-")
-    if body[:1] == "0" and len(body) > 1 and body[1] not in "xXoObB":
-        text = text.replace("0", "0o", 1)  # Go reads a leading 0 as octal
-    value = int(text, 0)
-    if not -(1 << 63) <= value < 1 << 63:
-        raise OutOfRange(text)
-    return value
+# confpy.golang.strconv is imported where a value needs it: flags are parsed before the
+# template engine (which loads it anyway), and -h, -version or a bad flag need not pay.
 
 
 def _quote(text: str) -> str:
     """Go's %q, for values in error messages."""
-    from .golang.strconv import quote  # only on this error path: keeps start-up light
+    from .golang.strconv import quote
 
     return quote(text)
+
+
+def _parse_bool(text: str) -> bool:
+    from .golang.strconv import parse_bool
+
+    return parse_bool(text)
+
+
+def _parse_int(text: str) -> int:
+    """Go's flag reads an int with strconv.ParseInt(text, 0, 64): the prefix picks the base."""
+    from .golang.strconv import parse_int
+
+    return parse_int(text, 0, 64)
+
+
+def _reason(exc: ValueError) -> str:
+    """Go's flag.numError: strconv's range error keeps its words, others are a parse error."""
+    from .golang.strconv import ERR_RANGE, NumError
+
+    return ERR_RANGE if isinstance(exc, NumError) and exc.err == ERR_RANGE else "parse error"
 
 
 def _format_default(flag: Flag) -> str:
@@ -66,32 +65,10 @@ def _format_default(flag: Flag) -> str:
     if flag.kind == "bool":
         return "true" if flag.default else "false"
     if flag.kind == "duration" and isinstance(flag.default, (int, float)):
-        return format_go_duration(flag.default)
+        from .golang.duration import Duration  # only for -h
+
+        return Duration(round(flag.default * 1e9)).String()  # the default is in seconds
     return str(flag.default)
-
-
-def format_go_duration(seconds: float) -> str:
-    """time.Duration(seconds).String(): ``3s``, ``1m30s``, ``500ms``, ``1h0m0s``, ``0s``."""
-    ns = round(seconds * 1e9)
-    sign, ns = ("-" if ns < 0 else ""), abs(ns)
-
-    def fraction(value: int, unit: int) -> str:
-        whole, rest = divmod(value, unit)
-        digits = len(str(unit)) - 1
-        return f"{whole}.{rest:0{digits}d}".rstrip("0") if rest else str(whole)
-
-    if ns == 0:
-        return "0s"
-    if ns < 1_000:
-        return f"{sign}{ns}ns"
-    if ns < 1_000_000:
-        return f"{sign}{fraction(ns, 1_000)}µs"
-    if ns < 1_000_000_000:
-        return f"{sign}{fraction(ns, 1_000_000)}ms"
-    hours, ns = divmod(ns, 3_600_000_000_000)
-    minutes, ns = divmod(ns, 60_000_000_000)
-    text = f"{hours}h{minutes}m" if hours else (f"{minutes}m" if minutes else "")
-    return f"{sign}{text}{fraction(ns, 1_000_000_000)}s"
 
 
 class Flag(NamedTuple):
@@ -99,7 +76,7 @@ class Flag(NamedTuple):
     kind: str  # "bool", "string", "int", "list" (repeatable string) or "duration"
     usage: str
     default: Any = None
-    parse: Callable[[str], Any] | None = None  # converts a value; raises ValueError
+    parse: Callable[[str], Any] | None = None  # converts a value; raises ValueError or InvalidValue
 
 
 class FlagSet:
@@ -137,7 +114,7 @@ class FlagSet:
             if flag.kind == "bool":
                 if has_value:
                     try:
-                        given[name] = parse_go_bool(value)
+                        given[name] = _parse_bool(value)
                     except ValueError:
                         raise FlagError(f"invalid boolean value {_quote(value)} for -{name}: parse error") from None
                 else:
@@ -153,13 +130,12 @@ class FlagSet:
     def _convert(self, flag: Flag, value: str, previous: Any) -> Any:
         if flag.kind == "list":
             return [*(previous or []), value]
-        converter = flag.parse or (parse_go_int if flag.kind == "int" else str)
+        converter = flag.parse or (_parse_int if flag.kind == "int" else str)
         try:
             return converter(value)
-        except OutOfRange:
-            raise FlagError(f"invalid value {_quote(value)} for flag -{flag.name}: value out of range") from None
-        except ValueError:
-            raise FlagError(f"invalid value {_quote(value)} for flag -{flag.name}: parse error") from None
+        except ValueError as exc:
+            reason = str(exc) if isinstance(exc, InvalidValue) else _reason(exc)
+            raise FlagError(f"invalid value {_quote(value)} for flag -{flag.name}: {reason}") from None
 
     def usage(self) -> str:
         """Go's PrintDefaults layout, headed ``Usage of <program>:``."""

@@ -9,19 +9,17 @@ file win, against its own documentation).
 from __future__ import annotations
 
 import logging
-import math
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from .errors import ConfigError
 from .fileio import read_file
-from .goflag import Flag, FlagSet
+from .goflag import Flag, FlagSet, InvalidValue
 from .tomlread import TYPE_NAMES, TomlSyntaxError, fits, match_keys, parse_toml
 
-__all__ = ["DEFAULT_CONFIG_FILE", "Settings", "build_flagset", "load_settings", "parse_duration"]
+__all__ = ["DEFAULT_CONFIG_FILE", "Settings", "build_flagset", "load_settings", "parse_seconds"]
 
 DEFAULT_CONFIG_FILE = "/etc/confd/confd.toml"
 
@@ -82,36 +80,28 @@ class Settings(NamedTuple):
         return Path(self.confdir) / "templates"
 
 
-_SECONDS = re.compile(r"\d+(?:\.\d*)?|\.\d+")
-_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+def parse_seconds(text: str) -> float:
+    """A duration flag's value in seconds: Go's time.ParseDuration, so it needs a unit
+    (``3s``, ``500ms``, ``1m30s``; a lone ``0`` is fine), and it must not be negative."""
+    from .golang.duration import DurationError, parse_duration  # only when such a flag is given
 
-
-def parse_duration(text: str) -> float:
-    """A Go duration (``100ms``, ``1m30s``) or plain seconds (``3``, ``0.5``) in seconds."""
-    text = text.strip()
-    if _SECONDS.fullmatch(text):  # not float(): that takes "nan", "inf", "1e3", "1_0"
-        total = float(text)
-    else:
-        pos, total = 0, 0.0
-        for match in _DURATION.finditer(text):
-            if match.start() != pos:
-                raise ValueError(text)
-            total += float(match.group(1)) * _UNITS[match.group(2)]
-            pos = match.end()
-        if pos != len(text) or not text:
-            raise ValueError(text)
-    if not math.isfinite(total):
-        raise ValueError(text)
-    return total
+    try:
+        nanoseconds = parse_duration(text)
+    except DurationError as exc:
+        raise InvalidValue(str(exc)) from None
+    if nanoseconds < 0:
+        raise InvalidValue("must not be negative")
+    return nanoseconds / 1e9
 
 
 def _parse_debounce(text: str) -> tuple[float, float]:
     low, colon, high = text.partition(":")
-    minimum = parse_duration(low)
-    maximum = parse_duration(high) if colon else max(minimum * 4, minimum)
+    if ":" in high:
+        raise InvalidValue("want MIN or MIN:MAX, e.g. 100ms:2s")
+    minimum = parse_seconds(low)
+    maximum = parse_seconds(high) if colon else max(minimum * 4, minimum)
     if maximum < minimum:
-        raise ValueError(text)
+        raise InvalidValue(f"MAX {high} is shorter than MIN {low}")
     return minimum, maximum
 
 
@@ -153,8 +143,8 @@ _FLAGS: tuple[tuple[str, str, str, str], ...] = (
     ("version", "", "bool", "print version and exit"),
     ("watch", "watch", "bool", "enable watch support"),
     # confpy's own flags
-    ("backend-timeout", "backend_timeout", "duration", "bound on connecting to the backend and on each answer (e.g. 3s)"),
-    ("debounce", "debounce", "string", "watch mode: wait MIN of quiet after a change, at most MAX (MIN[:MAX], e.g. 100ms:2s)"),
+    ("backend-timeout", "backend_timeout", "duration", "bound on connecting to the backend and on each answer, a duration with its unit (e.g. 3s, 500ms)"),
+    ("debounce", "debounce", "string", "watch mode: wait MIN of quiet after a change, at most MAX (MIN[:MAX], durations with their unit, e.g. 100ms:2s)"),
     ("watch-confdir", "watch_confdir", "bool", "watch mode: pick up edits to conf.d and templates"),
     ("state-file", "state_file", "string", "where failed reloads are remembered for the next run (default /var/lib/confpy/state.json for root, else ~/.local/state/confpy/state.json)"),
 )
@@ -167,7 +157,7 @@ def build_flagset(program: str) -> FlagSet:
     flagset = FlagSet(program)
     for name, attr, kind, usage in _FLAGS:
         default = getattr(defaults, attr) if attr and hasattr(defaults, attr) else None
-        parse = parse_duration if kind == "duration" else None
+        parse = parse_seconds if kind == "duration" else None
         if name == "debounce":
             parse = _check_debounce
         flagset.add(Flag(name, kind, usage, default, parse))

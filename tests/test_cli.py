@@ -50,6 +50,16 @@ def test_flag_errors_exit_2() -> None:
     assert run.lines[0] == "flag needs an argument: -confdir"
 
 
+def test_a_duration_without_its_unit_is_a_flag_error() -> None:
+    # Go's time.ParseDuration: "100" is not 100 seconds (nor 100 ms), it is an error.
+    run = run_confpy("-watch", "-debounce", "100", "-backend", "env")
+    assert run.code == 2
+    assert run.lines[0] == 'invalid value "100" for flag -debounce: time: missing unit in duration "100"'
+    run = run_confpy("-onetime", "-backend-timeout", "3")
+    assert run.code == 2
+    assert run.lines[0] == 'invalid value "3" for flag -backend-timeout: time: missing unit in duration "3"'
+
+
 def test_version(console_script: bool) -> None:
     run = run_confpy("-version", "-backend", "nosuch", console_script=console_script)
     assert run.code == 0

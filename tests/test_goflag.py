@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from confpy.goflag import Flag, FlagError, FlagSet, HelpRequested, parse_go_bool, parse_go_int
+from confpy.goflag import Flag, FlagError, FlagSet, HelpRequested, InvalidValue
 from confpy.settings import build_flagset
 
 
@@ -121,9 +121,9 @@ def test_missing_argument(flags: FlagSet, name: str) -> None:
      ("0", 0), ("1_000", 1000), ("0_10", 8)],
 )  # fmt: skip
 def test_int_parsing_like_go(flags: FlagSet, text: str, value: int) -> None:
+    # strconv.ParseInt(text, 0, 64) itself: tests/golang/test_strconv.py.
     given, _ = flags.parse(["-interval", text])
     assert given == {"interval": value}
-    assert parse_go_int(text) == value
 
 
 @pytest.mark.parametrize("text", ["08", "abc", "1.5", "", " 10", "10 ", "1__0", "_1", "\u0661\u0660", "0x"])
@@ -142,22 +142,24 @@ def test_int_out_of_range(flags: FlagSet) -> None:
     assert flags.parse(["-interval", "9223372036854775807"])[0]["interval"] == (1 << 63) - 1
 
 
-def test_parse_go_bool() -> None:
-    for text in ("1", "t", "T", "TRUE", "true", "True"):
-        assert parse_go_bool(text) is True
-    for text in ("0", "f", "F", "FALSE", "false", "False"):
-        assert parse_go_bool(text) is False
-    for text in ("yes", "tRUE", "", " true"):
-        with pytest.raises(ValueError):
-            parse_go_bool(text)
-
-
 def test_custom_parser_errors_become_flag_errors() -> None:
     flagset = FlagSet("p")
     flagset.add(Flag("timeout", "duration", "t", 3.0, parse=float))
     assert flagset.parse(["-timeout", "1.5"])[0] == {"timeout": 1.5}
     with pytest.raises(FlagError, match=r'^invalid value "soon" for flag -timeout: parse error$'):
         flagset.parse(["-timeout", "soon"])
+
+
+def test_a_parser_may_say_why_a_value_is_invalid() -> None:
+    def positive(text: str) -> int:
+        if text.startswith("-"):
+            raise InvalidValue("must be positive")
+        return int(text)
+
+    flagset = FlagSet("p")
+    flagset.add(Flag("n", "int", "n", 1, parse=positive))
+    with pytest.raises(FlagError, match=r'^invalid value "-2" for flag -n: must be positive$'):
+        flagset.parse(["-n", "-2"])
 
 
 def test_usage_layout(flags: FlagSet) -> None:

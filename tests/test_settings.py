@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from confpy.errors import ConfigError
+from confpy.goflag import FlagError
 from confpy.settings import (
     DEFAULT_CONFIG_FILE,
     Settings,
     build_flagset,
     load_settings,
-    parse_duration,
+    parse_seconds,
 )
 
 
@@ -201,28 +203,43 @@ def test_other_confd_variables_are_not_read(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("3s", 3.0), ("1s", 1.0), ("500ms", 0.5), ("1m30s", 90.0), ("1.5h", 5400.0), ("2", 2.0),
-     ("0.25", 0.25), ("100us", 1e-4), ("100µs", 1e-4), ("0", 0.0), (".5s", 0.5)],
+    [("3s", 3.0), ("1s", 1.0), ("500ms", 0.5), ("1m30s", 90.0), ("1.5h", 5400.0), ("2s", 2.0),
+     ("250ms", 0.25), ("100us", 1e-4), ("100µs", 1e-4), ("0", 0.0), (".5s", 0.5), ("+2s", 2.0)],
 )  # fmt: skip
 def test_backend_timeout(tmp_path: Path, text: str, seconds: float) -> None:
     settings = settings_from(tmp_path, "", "-backend-timeout", text)
     assert math.isclose(settings.backend_timeout, seconds)
 
 
-@pytest.mark.parametrize("text", ["", "soon", "-1s", "3 s", "1x", "nan", "inf", "1e3", "1e400", "1_0", "9" * 400 + "h"])
-def test_bad_backend_timeout(text: str) -> None:
-    with pytest.raises(ValueError):
-        parse_duration(text)
-    flags = build_flagset("confpy")
-    from confpy.goflag import FlagError
-
-    with pytest.raises(FlagError, match=r"^invalid value .* for flag -backend-timeout: parse error$"):
-        flags.parse(["-backend-timeout", text])
+# A duration is Go's time.ParseDuration: a bare number other than 0 needs a unit (it was
+# read as seconds once, so "-debounce 100" meant 100 s).
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("2", 'time: missing unit in duration "2"'),
+        ("0.25", 'time: missing unit in duration "0.25"'),
+        ("100", 'time: missing unit in duration "100"'),
+        ("", 'time: invalid duration ""'),
+        ("soon", 'time: invalid duration "soon"'),
+        ("3 s", 'time: unknown unit " s" in duration "3 s"'),
+        ("1x", 'time: unknown unit "x" in duration "1x"'),
+        ("1e3", 'time: unknown unit "e" in duration "1e3"'),
+        ("nan", 'time: invalid duration "nan"'),
+        ("9" * 400 + "h", 'time: invalid duration "' + "9" * 400 + 'h"'),
+        ("-1s", "must not be negative"),
+    ],
+)
+def test_bad_backend_timeout(text: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(reason)}$"):
+        parse_seconds(text)
+    with pytest.raises(FlagError) as caught:
+        build_flagset("confpy").parse(["-backend-timeout", text])
+    assert str(caught.value) == f'invalid value "{text}" for flag -backend-timeout: {reason}'
 
 
 @pytest.mark.parametrize(
     ("text", "low", "high"),
-    [("100ms:2s", 0.1, 2.0), ("1s", 1.0, 4.0), ("0", 0.0, 0.0), ("1s:1s", 1.0, 1.0)],
+    [("100ms:2s", 0.1, 2.0), ("1s", 1.0, 4.0), ("0", 0.0, 0.0), ("1s:1s", 1.0, 1.0), ("0:1s", 0.0, 1.0)],
 )
 def test_debounce(tmp_path: Path, text: str, low: float, high: float) -> None:
     settings = settings_from(tmp_path, "", "-debounce", text)
@@ -230,12 +247,31 @@ def test_debounce(tmp_path: Path, text: str, low: float, high: float) -> None:
     assert math.isclose(settings.debounce_max, high)
 
 
-@pytest.mark.parametrize("text", ["2s:1s", "x", "1s:", ":1s", "1s:2s:3s"])
-def test_bad_debounce(text: str) -> None:
-    from confpy.goflag import FlagError
-
-    with pytest.raises(FlagError, match=r"for flag -debounce: parse error$"):
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("100", 'time: missing unit in duration "100"'),
+        ("100ms:2", 'time: missing unit in duration "2"'),
+        ("2s:1s", "MAX 1s is shorter than MIN 2s"),
+        ("x", 'time: invalid duration "x"'),
+        ("1s:", 'time: invalid duration ""'),
+        (":1s", 'time: invalid duration ""'),
+        ("1s:2s:3s", "want MIN or MIN:MAX, e.g. 100ms:2s"),
+        ("-1s", "must not be negative"),
+    ],
+)
+def test_bad_debounce(text: str, reason: str) -> None:
+    with pytest.raises(FlagError) as caught:
         build_flagset("confpy").parse(["-debounce", text])
+    assert str(caught.value) == f'invalid value "{text}" for flag -debounce: {reason}'
+
+
+def test_duration_usage_shows_units() -> None:
+    usage = build_flagset("confpy").usage()
+    timeout = usage.split("  -backend-timeout duration\n", 1)[1].split("\n", 1)[0]
+    debounce = usage.split("  -debounce string\n", 1)[1].split("\n", 1)[0]
+    assert "e.g. 3s, 500ms" in timeout and timeout.endswith("(default 3s)")
+    assert "e.g. 100ms:2s" in debounce
 
 
 def test_negative_interval_is_rejected(tmp_path: Path) -> None:
