@@ -18,7 +18,7 @@ pytestmark = pytest.mark.timeout(60)
 TEMPLATE = '{{range gets "/app/*"}}{{.Key}}={{.Value}}\n{{end}}'
 
 # Never needed by -onetime: the second engine, the daemon's pieces, diffing, DNS, clocks
-# and zones, durations (parsed only when a duration flag is given).
+# and zones, durations (parsed only when a duration flag is given), decimal numbers.
 NEVER = {
     "jinja2",
     "watchfiles",
@@ -28,6 +28,7 @@ NEVER = {
     "confpy.golang.time",
     "confpy.golang.duration",
     "zoneinfo",
+    "decimal",
     "difflib",
     "concurrent.futures",
 }

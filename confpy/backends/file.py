@@ -10,24 +10,22 @@ from __future__ import annotations
 
 import math
 import os
-import posixpath
 import re
 import stat
 from collections.abc import Iterator, Sequence
-from decimal import Decimal
 from typing import Any
 
 import yaml
 
 from confpy.backends.base import BackendSettings, Emit, Snapshot, StopSignal
 from confpy.errors import BackendError, ConfigError
+from confpy.golang import path as gopath
+from confpy.golang.strconv import NumError, format_float, parse_float, parse_int, parse_uint
 
-__all__ = ["FileBackend", "format_go_float", "go_match_regex", "load_yaml"]
+__all__ = ["FileBackend", "load_yaml"]
 
 _PLAIN = "tag:confpy:go-yaml-v2-plain"
 _MERGE = "tag:yaml.org,2002:merge"
-_INT64 = 1 << 63
-_UINT64 = 1 << 64
 
 
 class _Uint64(int):
@@ -53,44 +51,26 @@ _HINTS = {
 }
 _DOT_FLOAT = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?")
 _YAML_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
-_DIGITS = {
-    2: re.compile("[01]+"),
-    8: re.compile("[0-7]*"),
-    10: re.compile("[0-9]+"),
-    16: re.compile("[0-9a-fA-F]+"),
-}
 
 
-def _go_parse_uint(text: str) -> int | None:
-    """Go's strconv.ParseUint(text, 0, 64) without the range check (None: syntax error)."""
-    if not text:
+def _go_int(text: str, base: int) -> int | None:
+    """go-yaml's integer reading: strconv.ParseInt, else ParseUint (an uint64 above the
+    int64 range), else None."""
+    try:
+        return parse_int(text, base, 64)
+    except NumError:
+        pass
+    try:
+        return _Uint64(parse_uint(text, base, 64))
+    except NumError:
         return None
-    base = 10
-    if text[0] == "0":
-        prefix = text[1:2].lower()
-        if len(text) >= 3 and prefix in ("b", "o", "x"):
-            base, text = {"b": 2, "o": 8, "x": 16}[prefix], text[2:]
-        else:
-            base, text = 8, text[1:]  # a leading 0 means octal: 0777 is 511
-    if not _DIGITS[base].fullmatch(text):
+
+
+def _go_float(text: str) -> float | None:
+    try:
+        return parse_float(text)
+    except NumError:  # a syntax error, or overflow: "1e400" stays a string
         return None
-    return int(text, base) if text else 0
-
-
-def _go_parse_int(text: str) -> int | None:
-    """Go's strconv.ParseInt(text, 0, 64): None on a syntax or range error."""
-    negative = text.startswith("-")
-    magnitude = _go_parse_uint(text[1:] if text[:1] in ("+", "-") else text)
-    if magnitude is None:
-        return None
-    value = -magnitude if negative else magnitude
-    return value if -_INT64 <= value < _INT64 else None
-
-
-def _finite(text: str) -> float | None:
-    # Go's ParseFloat reports overflow as an error, so "1e400" stays a string.
-    value = float(text)
-    return None if math.isinf(value) else value
 
 
 def _resolve_plain(text: str) -> Any:
@@ -101,30 +81,25 @@ def _resolve_plain(text: str) -> Any:
     if text in _RESOLVE_MAP:
         return _RESOLVE_MAP[text]
     if hint == "." and _DOT_FLOAT.fullmatch(text):
-        value = _finite(text)
+        value = _go_float(text)
         return text if value is None else value
     if hint in ("D", "S"):
         # Timestamps are tried first by go-yaml, but decode to their own text for an
         # interface{} target, so they simply stay strings here.
         plain = text.replace("_", "")
-        integer = _go_parse_int(plain)
+        integer = _go_int(plain, 0)
         if integer is not None:
             return integer
-        unsigned = _go_parse_uint(plain)
-        if unsigned is not None and unsigned < _UINT64:
-            return _Uint64(unsigned)
         if _YAML_FLOAT.fullmatch(plain):
-            value = _finite(plain)
+            value = _go_float(plain)
             if value is not None:
                 return value
-        if plain.startswith(("0b", "-0b")):
-            digits = plain[2:] if plain[0] == "0" else "-" + plain[3:]
-            if _DIGITS[2].fullmatch(digits.lstrip("-")):
-                number = int(digits, 2)
-                if -_INT64 <= number < _INT64:
-                    return number
-                if 0 <= number < _UINT64:
-                    return _Uint64(number)
+        if plain.startswith("0b"):  # go-yaml then reads what follows "0b" in base 2
+            integer = _go_int(plain[2:], 2)
+        elif plain.startswith("-0b"):
+            integer = _go_int("-" + plain[3:], 2)
+        if integer is not None:
+            return integer
     return text
 
 
@@ -223,21 +198,6 @@ def load_yaml(data: bytes | str, name: str) -> Any:
         raise BackendError(f"cannot parse {name}: {' '.join(str(exc).split())}") from None
 
 
-def format_go_float(value: float) -> str:
-    """Go's strconv.FormatFloat(value, 'f', -1, 64): shortest digits, never an exponent."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    return format(Decimal(repr(value)).normalize(), "f")
-
-
-def _join(parent: str, name: str) -> str:
-    """Go's path.Join(parent, name) for an absolute parent."""
-    joined = posixpath.normpath(f"{parent}/{name}" if name else parent)
-    return "/" + joined.lstrip("/")
-
-
 def _flatten(node: Any, path: str, into: dict[str, str], active: set[int]) -> None:
     """confd's nodeWalk: leaves to text, nulls and other types dropped."""
     if isinstance(node, (dict, list)):
@@ -246,7 +206,7 @@ def _flatten(node: Any, path: str, into: dict[str, str], active: set[int]) -> No
         active.add(id(node))
         items = node.items() if isinstance(node, dict) else enumerate(node)
         for name, value in items:
-            _flatten(value, _join(path, str(name)), into, active)
+            _flatten(value, gopath.join(path, str(name)), into, active)
         active.discard(id(node))
         return
     text = _leaf_text(node)
@@ -262,66 +222,12 @@ def _leaf_text(value: Any) -> str | None:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return format_go_float(value)
+        return format_float(value, "f", -1)  # Go's FormatFloat(v, 'f', -1, 64)
     if isinstance(value, str):
         return value
     if isinstance(value, bytes):  # !!binary: Go keeps the raw bytes as a string
         return value.decode("utf-8", "replace")
     return None
-
-
-def go_match_regex(pattern: str) -> re.Pattern[str]:
-    """Go's filepath.Match(pattern, name) as a regex; ConfigError for a bad pattern."""
-    out: list[str] = []
-    i, n = 0, len(pattern)
-
-    def bad() -> ConfigError:
-        return ConfigError(f"invalid -filter {pattern!r}: syntax error in pattern")
-
-    def char(at: int) -> tuple[str, int]:
-        # One class character: c, or \c; '-' and ']' must be escaped.
-        if at >= n or pattern[at] in "-]":
-            raise bad()
-        if pattern[at] == "\\":
-            at += 1
-            if at >= n:
-                raise bad()
-        return pattern[at], at + 1
-
-    while i < n:
-        c = pattern[i]
-        if c == "*":
-            out.append("[^/]*")
-            i += 1
-        elif c == "?":
-            out.append("[^/]")
-            i += 1
-        elif c == "\\":
-            if i + 1 >= n:
-                raise bad()
-            out.append(re.escape(pattern[i + 1]))
-            i += 2
-        elif c == "[":
-            i += 1
-            negated = i < n and pattern[i] == "^"
-            i += negated
-            ranges: list[str] = []
-            while True:
-                if i < n and pattern[i] == "]" and ranges:
-                    i += 1
-                    break
-                lo, i = char(i)
-                hi = lo
-                if i < n and pattern[i] == "-":
-                    hi, i = char(i + 1)
-                # Go accepts lo > hi (it never matches); a regex would not.
-                ranges.append(f"[{re.escape(lo)}-{re.escape(hi)}]" if lo <= hi else "(?!)")
-            alternatives = "|".join(ranges)
-            out.append(f"(?!{alternatives})[^/]" if negated else f"(?:{alternatives})")
-        else:
-            out.append(re.escape(c))
-            i += 1
-    return re.compile("".join(out), re.DOTALL)
 
 
 def _strerror(exc: OSError) -> str:
@@ -338,8 +244,14 @@ class FileBackend:
         if not settings.files:
             raise ConfigError("the file backend needs at least one -file")
         self.files = tuple(settings.files)
-        # An empty -filter would match nothing; confd's default is "*".
-        self._filter = go_match_regex(settings.filter or "*")
+        # An empty -filter would match nothing; confd's default is "*". confd matches with
+        # filepath.Match, which answers as path.Match on Unix; a bad pattern is refused
+        # here, whether or not a file name would have got to its bad part.
+        pattern = settings.filter or "*"
+        try:
+            self._filter = gopath.compile_match(pattern)
+        except gopath.BadPatternError:
+            raise ConfigError(f"invalid -filter {pattern!r}: syntax error in pattern") from None
 
     def paths(self) -> list[str]:
         """Every file read, in reading order (BackendError for a missing entry)."""
@@ -365,7 +277,7 @@ class FileBackend:
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
                 yield from self._walk(entry.path)
-            elif self._filter.fullmatch(entry.name):
+            elif self._filter(entry.name):
                 try:
                     if entry.is_dir():  # a symlink to a directory: confd skips it
                         continue
