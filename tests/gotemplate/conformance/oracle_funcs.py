@@ -9,12 +9,12 @@ engine prints ``error calling NAME: <str(exc)>``).
 ``datetime`` (``time.Now``) is left out: it is not deterministic, so no case
 uses it.
 
-Function names follow Go's (camelCase, and ``dir``/``json`` shadow Python names
+Function names follow Go's (camelCase, and ``json`` shadows a Python name
 inside this module only). No ``from __future__ import annotations`` here on
 purpose: the engine reads the annotations as real types.
 
-Known gap: case mapping follows Python's Unicode tables (14.0 for 3.11) where
-Go 1.19 uses Unicode 13.0, so toUpper/toLower differ for ~80 runes added since.
+The functions that are Go's own (strings.ToUpper, path.Base, strconv.Atoi, int64
+arithmetic...) come from ``confpy.golang``, which tests/golang checks against Go itself.
 """
 
 import base64
@@ -24,14 +24,14 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from confpy.golang import path as gopath
+from confpy.golang import strconv
+from confpy.golang.arith import quo, rem, wrap64
 from confpy.golang.strconv import quote
+from confpy.golang.strings import go_bytes, to_lower, to_upper
 from confpy.gotemplate.values import MISSING, IntList, StringList, go_type_name
 
 __all__ = ["ORACLE_FUNCS", "GoError"]
-
-_INT64_MIN = -(1 << 63)
-_INT64_MAX = (1 << 63) - 1
-
 
 class GoError(Exception):
     """An ``error`` value returned by a Go function; ``str()`` is its ``Error()``."""
@@ -40,22 +40,12 @@ class GoError(Exception):
 # --- helpers -------------------------------------------------------------------------
 
 
-def _wrap_int64(n: int) -> int:
-    """Go's int arithmetic wraps around on overflow (amd64: int is int64)."""
-    return ((n - _INT64_MIN) % (1 << 64)) + _INT64_MIN
-
-
 def _type_name(value: Any) -> str:
     """``%T`` of a value handed to an ``interface{}`` parameter."""
     # A missing value reaches an interface{} parameter as a nil interface.
     if value is MISSING:
         return "<nil>"
     return go_type_name(value)
-
-
-def _go_bytes(s: str) -> bytes:
-    """The bytes of a Go string (lone surrogates stand for raw invalid bytes)."""
-    return s.encode("utf-8", "surrogateescape")
 
 
 def _go_string(b: bytes) -> str:
@@ -75,11 +65,6 @@ def _go_string(b: bytes) -> str:
 
 
 
-def _num_error(func: str, s: str, err: str) -> GoError:
-    """A ``*strconv.NumError``."""
-    return GoError(f"strconv.{func}: parsing {quote(s)}: {err}")
-
-
 def _to_strings(value: Any) -> list[str]:
     """The oracle's toStrings: a []string, or a []interface{} of strings only."""
     kind = _type_name(value)
@@ -94,34 +79,6 @@ def _to_strings(value: Any) -> list[str]:
 
 
 # --- strings and paths ---------------------------------------------------------------
-
-
-def _simple_upper(ch: str) -> str:
-    # Go maps rune by rune with the simple (one-rune) case mapping. Python's
-    # full mapping may give several characters (ß -> SS); then the simple
-    # mapping, when there is one, is the titlecase form (ᾳ -> ᾼ), else none.
-    mapped = ch.upper()
-    if len(mapped) == 1:
-        return mapped
-    title = ch.title()
-    return title if len(title) == 1 else ch
-
-
-def _simple_lower(ch: str) -> str:
-    mapped = ch.lower()
-    if len(mapped) == 1:
-        return mapped
-    return "i" if ch == "\u0130" else ch  # İ: the only such rune; simple mapping is i
-
-
-def toUpper(s: str) -> str:
-    """strings.ToUpper"""
-    return "".join(_simple_upper(ch) for ch in s)
-
-
-def toLower(s: str) -> str:
-    """strings.ToLower"""
-    return "".join(_simple_lower(ch) for ch in s)
 
 
 def split(s: str, sep: str) -> StringList:
@@ -153,155 +110,41 @@ def trimSuffix(s: str, suffix: str) -> str:
     return s.removesuffix(suffix)
 
 
-def _clean(path: str) -> str:
-    """Go's path.Clean (lexical, slash-separated)."""
-    if path == "":
-        return "."
-    rooted = path.startswith("/")
-    n = len(path)
-    out: list[str] = []
-    r = 0
-    dotdot = 0
-    if rooted:
-        out.append("/")
-        r, dotdot = 1, 1
-    while r < n:
-        if path[r] == "/" or (path[r] == "." and (r + 1 == n or path[r + 1] == "/")):
-            r += 1  # empty or "." element
-        elif path[r] == "." and path[r + 1] == "." and (r + 2 == n or path[r + 2] == "/"):
-            r += 2
-            if len(out) > dotdot:
-                # back up to the previous slash, dropping it too
-                w = len(out) - 1
-                while w > dotdot and out[w] != "/":
-                    w -= 1
-                del out[w:]
-            elif not rooted:
-                if out:
-                    out.append("/")
-                out.extend("..")
-                dotdot = len(out)
-        else:
-            if (rooted and len(out) != 1) or (not rooted and len(out) != 0):
-                out.append("/")
-            while r < n and path[r] != "/":
-                out.append(path[r])
-                r += 1
-    return "".join(out) if out else "."
-
-
-def base(path: str) -> str:
-    """path.Base"""
-    if path == "":
-        return "."
-    path = path.rstrip("/")
-    path = path[path.rfind("/") + 1 :]
-    return path if path else "/"
-
-
-def dir(path: str) -> str:
-    """path.Dir"""
-    return _clean(path[: path.rfind("/") + 1])
-
-
 # --- integers ------------------------------------------------------------------------
 
 
 def add(a: int, b: int) -> int:
     """a + b (int, wrapping)"""
-    return _wrap_int64(a + b)
+    return wrap64(a + b)
 
 
 def sub(a: int, b: int) -> int:
     """a - b (int, wrapping)"""
-    return _wrap_int64(a - b)
+    return wrap64(a - b)
 
 
 def mul(a: int, b: int) -> int:
     """a * b (int, wrapping)"""
-    return _wrap_int64(a * b)
-
-
-def _trunc_div(a: int, b: int) -> int:
-    # Go's integer division truncates toward zero; Python's // floors.
-    q = abs(a) // abs(b)
-    return q if (a < 0) == (b < 0) else -q
+    return wrap64(a * b)
 
 
 def div(a: int, b: int) -> int:
     """a / b; dividing by zero is an error"""
     if b == 0:
         raise GoError("integer divide by zero")
-    return _wrap_int64(_trunc_div(a, b))
+    return wrap64(quo(a, b))
 
 
 def mod(a: int, b: int) -> int:
     """a % b (sign follows a); modulo zero is an error"""
     if b == 0:
         raise GoError("integer divide by zero")
-    return a - b * _trunc_div(a, b)
+    return rem(a, b)
 
 
 def seq(first: int, last: int) -> IntList:
     """The ints first..last inclusive (empty when last < first)"""
     return IntList(range(first, last + 1))
-
-
-def _parse_uint10(b: bytes) -> tuple[int, str | None]:
-    """strconv.ParseUint(s, 10, 64)'s loop: (value, None | "syntax" | "range")."""
-    if not b:
-        return 0, "syntax"
-    cutoff = (1 << 64) // 10 + 1
-    max_val = (1 << 64) - 1
-    n = 0
-    for c in b:
-        if not 0x30 <= c <= 0x39:
-            # Letters are "digits" >= 10 for base 10: a syntax error either way.
-            return 0, "syntax"
-        if n >= cutoff:
-            return max_val, "range"
-        n = n * 10 + (c - 0x30)
-        if n > max_val:
-            return max_val, "range"
-    return n, None
-
-
-def atoi(s: str) -> int:
-    """strconv.Atoi, with its exact error texts."""
-    b = _go_bytes(s)
-    if 0 < len(b) < 19:
-        # Go's fast path: optional sign, then only ASCII digits.
-        digits = b[1:] if b[:1] in (b"-", b"+") else b
-        if not digits or any(not 0x30 <= c <= 0x39 for c in digits):
-            raise _num_error("Atoi", s, "invalid syntax")
-        n = int(digits)
-        return -n if b[:1] == b"-" else n
-    # Slow path: strconv.ParseInt(s, 10, 0), errors renamed to Atoi.
-    if not b:
-        raise _num_error("Atoi", s, "invalid syntax")
-    neg = b[:1] == b"-"
-    digits = b[1:] if b[:1] in (b"-", b"+") else b
-    un, err = _parse_uint10(digits)
-    if err == "syntax":
-        raise _num_error("Atoi", s, "invalid syntax")
-    cutoff = 1 << 63
-    if (not neg and un >= cutoff) or (neg and un > cutoff):
-        raise _num_error("Atoi", s, "value out of range")
-    return -un if neg else un
-
-
-_BOOLS = {
-    "1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
-    "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False,
-}  # fmt: skip
-
-
-def parseBool(s: str) -> bool:
-    """strconv.ParseBool"""
-    try:
-        return _BOOLS[s]
-    except KeyError:
-        raise _num_error("ParseBool", s, "invalid syntax") from None
 
 
 # --- JSON ----------------------------------------------------------------------------
@@ -543,7 +386,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def _json_decode(s: str, target: str) -> Any:
     """json.Unmarshal into a map[string]interface{} ("object") or []interface{}."""
-    data = _go_bytes(s)
+    data = go_bytes(s)
     err = _JSONScanner().check(data)
     if err is not None:
         raise GoError(err)
@@ -598,13 +441,13 @@ _B64_DECODE = {c: i for i, c in enumerate(_B64_ALPHABET)}
 
 def base64Encode(s: str) -> str:
     """base64.StdEncoding.EncodeToString"""
-    return base64.b64encode(_go_bytes(s)).decode("ascii")
+    return base64.b64encode(go_bytes(s)).decode("ascii")
 
 
 def base64Decode(s: str) -> str:
     """base64.StdEncoding.DecodeString: a port of Go's decodeQuantum loop, so the
     "illegal base64 data at input byte N" offsets match."""
-    src = _go_bytes(s)
+    src = go_bytes(s)
     out = bytearray()
     si = 0
     n = len(src)
@@ -674,27 +517,27 @@ def sortByLength(value: Any) -> StringList:
         strings = _to_strings(value)
     except GoError as exc:
         raise GoError(f"sortByLength: {exc}") from None
-    return StringList(sorted(strings, key=lambda s: len(_go_bytes(s))))
+    return StringList(sorted(strings, key=lambda s: len(go_bytes(s))))
 
 
 ORACLE_FUNCS: dict[str, Callable[..., Any]] = {
-    "toUpper": toUpper,
-    "toLower": toLower,
+    "toUpper": to_upper,
+    "toLower": to_lower,
     "split": split,
     "join": join,
     "replace": replace,
     "contains": contains,
     "trimSuffix": trimSuffix,
-    "base": base,
-    "dir": dir,
+    "base": gopath.base,
+    "dir": gopath.dir,
     "add": add,
     "sub": sub,
     "mul": mul,
     "div": div,
     "mod": mod,
     "seq": seq,
-    "atoi": atoi,
-    "parseBool": parseBool,
+    "atoi": strconv.atoi,
+    "parseBool": strconv.parse_bool,
     "json": json,
     "jsonArray": jsonArray,
     "base64Encode": base64Encode,
