@@ -69,7 +69,16 @@ def dir(path: str) -> str:  # Go's name, as callers read it: path.dir
 
 def join(*elems: str) -> str:
     """``path.Join``: the non-empty elements joined with slashes, cleaned; ``""`` if none."""
-    joined = "/".join(e for e in elems if e)
+    joined = ""
+    for elem in elems:
+        if not elem:
+            continue
+        if not joined:
+            joined = elem
+        elif joined[-1] == "/":  # Clean drops a second slash: "/" + "a" is clean already
+            joined += elem
+        else:
+            joined += "/" + elem
     return clean(joined) if joined else ""
 
 

@@ -8,6 +8,7 @@ tables after it were recorded earlier (for confd's memkv store and the file back
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable
 
 import pytest
@@ -38,6 +39,29 @@ def test_join_recorded() -> None:
         if gopath.join(*go_str(elems)) != go_str(joined)
     ]
     assert not wrong, mismatches(wrong)
+
+
+_ELEMENTS = st.lists(st.sampled_from(["", "/", "//", "a", "b/", "/c", ".", "..", "../d", "e/./"]), max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(elems=_ELEMENTS)
+def test_join_is_clean_of_the_slash_joined_elements(elems: list[str]) -> None:
+    joined = "/".join(e for e in elems if e)
+    assert gopath.join(*elems) == (gopath.clean(joined) if joined else "")
+
+
+def _reference_clean(path: str) -> str:
+    """posixpath.normpath, which is Go's Clean but for keeping a leading "//"."""
+    normal = posixpath.normpath(path)
+    return "/" + normal.lstrip("/") if normal.startswith("//") else normal
+
+
+@settings(max_examples=500, deadline=None)
+@given(path=st.text(alphabet="/.ab", max_size=10))
+def test_clean_and_its_fast_path_agree_with_a_reference(path: str) -> None:
+    assert gopath.clean(path) == _reference_clean(path)
+    assert gopath.dir(path) == _reference_clean(path[: path.rfind("/") + 1])  # Go's Dir
 
 
 def outcome(match: Callable[[str, str], bool], pattern: str, name: str) -> tuple[bool | None, str | None]:
