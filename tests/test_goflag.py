@@ -115,13 +115,9 @@ def test_missing_argument(flags: FlagSet, name: str) -> None:
     assert str(caught.value) == f"flag needs an argument: -{name}"
 
 
-@pytest.mark.parametrize(
-    ("text", "value"),
-    [("10", 10), ("010", 8), ("0x1f", 31), ("0o17", 15), ("0b101", 5), ("-010", -8), ("+7", 7),
-     ("0", 0), ("1_000", 1000), ("0_10", 8)],
-)  # fmt: skip
+@pytest.mark.parametrize(("text", "value"), [("10", 10), ("010", 8), ("0x1f", 31), ("-0b1_0", -2)])
 def test_int_parsing_like_go(flags: FlagSet, text: str, value: int) -> None:
-    # strconv.ParseInt(text, 0, 64) itself: tests/golang/test_strconv.py.
+    # strconv.ParseInt(text, 0, 64): the prefix picks the base (tests/golang/test_strconv.py).
     given, _ = flags.parse(["-interval", text])
     assert given == {"interval": value}
 

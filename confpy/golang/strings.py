@@ -36,27 +36,31 @@ def _not_utf8(ch: str) -> str:
     return "\ufffd" if "\udc80" <= ch <= "\udcff" else "\ufffd" * 3
 
 
+def _one_for_one(ch: str, mapped: str) -> str | None:
+    """Python's mapping ``mapped`` of ``ch`` as Go 1.19 maps it, where it is one character
+    (None where it is several: Go maps rune by rune, no "ß" -> "SS")."""
+    if len(mapped) != 1:
+        return None
+    if "\ud800" <= ch <= "\udfff":
+        return _not_utf8(ch)
+    return ch if ch in _NEWER_THAN_GO else mapped
+
+
 def _simple_upper(ch: str) -> str:
-    # Go maps rune by rune with Unicode's one-to-one mappings: no "ß" -> "SS". Where
-    # Python's full mapping has several characters, the single-character title case
-    # is the simple upper case mapping when there is one (U+1F80 -> U+1F88).
-    upper = ch.upper()
-    if len(upper) == 1:
-        if "\ud800" <= ch <= "\udfff":
-            return _not_utf8(ch)
-        return ch if ch in _NEWER_THAN_GO else upper
+    upper = _one_for_one(ch, ch.upper())
+    if upper is not None:
+        return upper
+    # Where the full mapping has several characters, the single-character title case is
+    # the simple upper case mapping when there is one (U+1F80 -> U+1F88).
     title = ch.title()
     return title if len(title) == 1 else ch
 
 
 def _simple_lower(ch: str) -> str:
-    # Only U+0130 has a longer full lower case mapping; its simple one is "i".
-    lower = ch.lower()
-    if len(lower) == 1:
-        if "\ud800" <= ch <= "\udfff":
-            return _not_utf8(ch)
-        return ch if ch in _NEWER_THAN_GO else lower
-    return "i" if ch == "\u0130" else ch
+    lower = _one_for_one(ch, ch.lower())
+    if lower is not None:
+        return lower
+    return "i" if ch == "\u0130" else ch  # only U+0130 has a longer full lower case
 
 
 def to_upper(s: str) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import struct
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +54,13 @@ def mismatches(found: list[Any], limit: int = 20) -> str:
     if len(found) > limit:
         lines.append(f"... and {len(found) - limit} more")
     return f"{len(found)} cases differ from Go:\n" + "\n".join(lines)
+
+
+def replay(cases: Iterable[Sequence[Any]], answers: Callable[..., tuple[Any, Any]]) -> None:
+    """Check recorded cases: ``answers(*case)`` gives (what Go answered, what we answer)."""
+    wrong = []
+    for case in cases:
+        go, we = answers(*case)
+        if we != go:
+            wrong.append((*case[:3], "go:", go, "we:", we))
+    assert not wrong, mismatches(wrong)

@@ -7,33 +7,26 @@ not UTF-8. The table after it was recorded earlier for ``datetime``'s Sub and mo
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from go_recorded import go_str, load, mismatches
+from go_recorded import go_str, load, replay
 
 from confpy.golang.duration import Duration, DurationError, parse_duration
 
 RECORDED = load("time")
 
 
-def test_parse_duration_recorded() -> None:
-    wrong = []
-    for s, nanoseconds, error in RECORDED["ParseDuration"]:
-        try:
-            got: tuple[int | None, str | None] = (parse_duration(go_str(s)), None)
-        except DurationError as exc:
-            got = (None, str(exc))
-        if got != (nanoseconds, error):
-            wrong.append((s, "go", (nanoseconds, error), "we", got))
-    assert not wrong, mismatches(wrong)
+def _parse_answers(s: Any, nanoseconds: int | None, error: str | None) -> tuple[Any, Any]:
+    try:
+        return (nanoseconds, error), (parse_duration(go_str(s)), None)
+    except DurationError as exc:
+        return (nanoseconds, error), (None, str(exc))
 
 
-def test_duration_string_recorded() -> None:
-    wrong = [
-        (nanoseconds, text, Duration(nanoseconds).String())
-        for nanoseconds, text in RECORDED["DurationString"]
-        if Duration(nanoseconds).String() != text
-    ]
-    assert not wrong, mismatches(wrong)
+def test_parse_duration_and_string_recorded() -> None:
+    replay(RECORDED["ParseDuration"], _parse_answers)
+    replay(RECORDED["DurationString"], lambda nanoseconds, text: (text, Duration(nanoseconds).String()))
 
 
 def test_missing_unit_is_the_message_a_user_sees() -> None:

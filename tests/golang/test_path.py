@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable
+from typing import Any
 
 import pytest
-from go_recorded import go_str, load, mismatches
+from go_recorded import go_str, load, replay
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,23 +23,14 @@ from confpy.golang.path import BadPatternError
 RECORDED = load("path")
 
 
-def test_clean_base_dir_recorded() -> None:
-    wrong = []
-    for p, clean, base, dir_ in RECORDED["Clean"]:
-        p = go_str(p)
-        got = (gopath.clean(p), gopath.base(p), gopath.dir(p))
-        if got != (go_str(clean), go_str(base), go_str(dir_)):
-            wrong.append((p, "go", (clean, base, dir_), "we", got))
-    assert not wrong, mismatches(wrong)
+def _clean_answers(p: Any, *go: Any) -> tuple[Any, Any]:
+    p = go_str(p)
+    return tuple(go_str(list(go))), (gopath.clean(p), gopath.base(p), gopath.dir(p))
 
 
-def test_join_recorded() -> None:
-    wrong = [
-        (elems, joined, gopath.join(*go_str(elems)))
-        for elems, joined in RECORDED["Join"]
-        if gopath.join(*go_str(elems)) != go_str(joined)
-    ]
-    assert not wrong, mismatches(wrong)
+def test_clean_base_dir_and_join_recorded() -> None:
+    replay(RECORDED["Clean"], _clean_answers)
+    replay(RECORDED["Join"], lambda elems, joined: (go_str(joined), gopath.join(*go_str(elems))))
 
 
 _ELEMENTS = st.lists(st.sampled_from(["", "/", "//", "a", "b/", "/c", ".", "..", "../d", "e/./"]), max_size=4)
@@ -71,16 +63,14 @@ def outcome(match: Callable[[str, str], bool], pattern: str, name: str) -> tuple
         return None, str(exc)
 
 
+def _match_answers(pattern: Any, name: Any, matched: bool, error: str | None) -> tuple[Any, Any]:
+    pattern, name = go_str(pattern), go_str(name)
+    go = (None if error else matched, error)
+    return (go, go), (outcome(gopath.match, pattern, name), outcome(lambda p, n: gopath.compile_match(p)(n), pattern, name))
+
+
 def test_match_recorded() -> None:
-    wrong = []
-    for pattern, name, matched, error in RECORDED["Match"]:
-        pattern, name = go_str(pattern), go_str(name)
-        want = (None if error else matched, error)
-        if outcome(gopath.match, pattern, name) != want:
-            wrong.append((pattern, name, "go", want, "match", outcome(gopath.match, pattern, name)))
-        if outcome(lambda p, n: gopath.compile_match(p)(n), pattern, name) != want:
-            wrong.append((pattern, name, "go", want, "compile_match"))
-    assert not wrong, mismatches(wrong)
+    replay(RECORDED["Match"], _match_answers)
 
 
 # (path, path.Base, path.Dir)

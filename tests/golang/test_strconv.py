@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from go_recorded import float_bits, go_float, go_str, load, mismatches
+from go_recorded import float_bits, go_float, go_str, load, mismatches, replay
 
 from confpy.golang.strconv import (
     ERR_RANGE,
@@ -53,98 +53,55 @@ def outcome(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
 
 @pytest.mark.parametrize(("section", "fn"), [("ParseInt", parse_int), ("ParseUint", parse_uint)])
 def test_parse_int_and_uint_recorded(section: str, fn: Callable[[str, int, int], int]) -> None:
-    wrong = []
-    for s, base, bit_size, value, error in RECORDED[section]:
-        got = outcome(fn, go_str(s), base, bit_size)
-        if got != (value, error):
-            wrong.append((s, base, bit_size, "go", (value, error), "we", got))
-    assert not wrong, mismatches(wrong)
+    replay(RECORDED[section], lambda s, base, bits, *go: (tuple(go), outcome(fn, go_str(s), base, bits)))
 
 
-def test_atoi_recorded() -> None:
-    wrong = [
-        (s, value, error, outcome(atoi, go_str(s)))
-        for s, value, error in RECORDED["Atoi"]
-        if outcome(atoi, go_str(s)) != (value, error)
-    ]
-    assert not wrong, mismatches(wrong)
+def test_atoi_and_parse_bool_recorded() -> None:
+    replay(RECORDED["Atoi"], lambda s, *go: (tuple(go), outcome(atoi, go_str(s))))
+    replay(RECORDED["ParseBool"], lambda s, *go: (tuple(go), outcome(parse_bool, go_str(s))))
 
 
-def test_parse_bool_recorded() -> None:
-    wrong = [
-        (s, value, error)
-        for s, value, error in RECORDED["ParseBool"]
-        if outcome(parse_bool, go_str(s)) != (value, error)
-    ]
-    assert not wrong, mismatches(wrong)
+def _parse_float_answers(s: str, bits: str | None, error: str | None) -> tuple[Any, Any]:
+    value, our_error = outcome(parse_float, go_str(s))
+    our_bits = None if value is None else float_bits(value)
+    if value is not None and math.isnan(value) and bits is not None and math.isnan(go_float(bits)):
+        our_bits = bits  # NaN payloads may differ
+    return (bits, error), (our_bits, our_error)
 
 
 def test_parse_float_recorded() -> None:
-    wrong = []
-    for s, bits, error in RECORDED["ParseFloat"]:
-        value, got_error = outcome(parse_float, go_str(s))
-        got_bits = None if value is None else float_bits(value)
-        if bits is not None and math.isnan(go_float(bits)) and value is not None:
-            got_bits = bits if math.isnan(value) else got_bits  # NaN payloads may differ
-        if (got_bits, got_error) != (bits, error):
-            wrong.append((s, "go", (bits, error), "we", (got_bits, got_error)))
-    assert not wrong, mismatches(wrong)
+    replay(RECORDED["ParseFloat"], _parse_float_answers)
 
 
 def test_format_float_recorded() -> None:
-    wrong = []
-    for bits, verb, prec, text in RECORDED["FormatFloat"]:
-        got = format_float(go_float(bits), verb, prec)
-        if got != text:
-            wrong.append((go_float(bits), verb, prec, "go", text, "we", got))
-    assert not wrong, mismatches(wrong)
+    replay(RECORDED["FormatFloat"], lambda bits, verb, prec, text: (text, format_float(go_float(bits), verb, prec)))
+
+
+def _quote_answers(s: Any, *go: Any) -> tuple[Any, Any]:
+    s = go_str(s)
+    return go, (quote(s), quote(s, ascii_only=True), can_backquote(s))
 
 
 def test_quote_recorded() -> None:
-    wrong = []
-    for s, quoted, quoted_ascii, backquotable in RECORDED["Quote"]:
-        s = go_str(s)
-        got = (quote(s), quote(s, ascii_only=True), can_backquote(s))
-        if got != (quoted, quoted_ascii, backquotable):
-            wrong.append((s, "go", (quoted, quoted_ascii, backquotable), "we", got))
-    assert not wrong, mismatches(wrong)
-
-
-def test_quote_rune_recorded() -> None:
-    wrong = []
-    for code, quoted, quoted_ascii in RECORDED["QuoteRune"]:
-        got = (quote_rune(code), quote_rune(code, ascii_only=True))
-        if got != (quoted, quoted_ascii):
-            wrong.append((code, "go", (quoted, quoted_ascii), "we", got))
-    assert not wrong, mismatches(wrong)
+    replay(RECORDED["Quote"], _quote_answers)
+    replay(RECORDED["QuoteRune"], lambda code, *go: (go, (quote_rune(code), quote_rune(code, ascii_only=True))))
 
 
 def test_unquote_recorded() -> None:
-    wrong = []
-    for s, value, error in RECORDED["Unquote"]:
-        got = outcome(unquote, go_str(s))
-        if got != (go_str(value), error):
-            wrong.append((s, "go", (value, error), "we", got))
-    assert not wrong, mismatches(wrong)
+    replay(RECORDED["Unquote"], lambda s, value, error: ((go_str(value), error), outcome(unquote, go_str(s))))
 
 
-def _rune_value(char: str) -> int:
-    """The rune or byte UnquoteChar returns: a high byte is held as a surrogate escape."""
-    code = ord(char)
-    return code - 0xDC00 if 0xDC80 <= code <= 0xDCFF else code
+def _unquote_char_answers(s: Any, quote_char: str, value: Any, _multibyte: Any, tail: Any, error: Any) -> tuple[Any, Any]:
+    try:
+        char, rest = unquote_char(go_str(s), quote_char)
+    except InvalidSyntax as exc:
+        return (value, go_str(tail), error), (None, None, str(exc))
+    code = ord(char)  # a high byte is held as a surrogate escape
+    return (value, go_str(tail), error), (code - 0xDC00 if 0xDC80 <= code <= 0xDCFF else code, rest, None)
 
 
 def test_unquote_char_recorded() -> None:
-    wrong = []
-    for s, quote_char, value, _multibyte, tail, error in RECORDED["UnquoteChar"]:
-        try:
-            char, rest = unquote_char(go_str(s), quote_char)
-            got: tuple[Any, ...] = (_rune_value(char), rest, None)
-        except InvalidSyntax as exc:
-            got = (None, None, str(exc))
-        if got != (value, go_str(tail), error):
-            wrong.append((s, quote_char, "go", (value, tail, error), "we", got))
-    assert not wrong, mismatches(wrong)
+    replay(RECORDED["UnquoteChar"], _unquote_char_answers)
 
 
 def test_is_print_over_every_rune() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from go_recorded import go_str, load, mismatches
+from go_recorded import go_str, load, mismatches, replay
 
 from confpy.golang.strings import byte_len, go_bytes, to_lower, to_upper
 
@@ -37,12 +37,7 @@ def test_every_rune_maps_as_in_go() -> None:
 
 
 def test_strings_recorded() -> None:
-    wrong = []
-    for s, upper, lower in RECORDED["Case"]:
-        got = (to_upper(go_str(s)), to_lower(go_str(s)))
-        if got != (go_str(upper), go_str(lower)):
-            wrong.append((s, "go", (upper, lower), "we", got))
-    assert not wrong, mismatches(wrong)
+    replay(RECORDED["Case"], lambda s, *go: (tuple(go_str(list(go))), (to_upper(go_str(s)), to_lower(go_str(s)))))
 
 
 # (input, strings.ToUpper, strings.ToLower) as Go 1.19 answered

@@ -46,6 +46,19 @@ func errText(err error) any {
 
 func bits(f float64) string { return fmt.Sprintf("%016x", math.Float64bits(f)) }
 
+// outcome is the end of a case: [value, null] or [null, error].
+func outcome(value any, err error) []any {
+	if err != nil {
+		return []any{nil, err.Error()}
+	}
+	return []any{value, nil}
+}
+
+// record appends a case: the inputs, then the outcome.
+func record(s *section, outcome []any, inputs ...any) {
+	s.cases = append(s.cases, append(inputs, outcome...))
+}
+
 type section struct {
 	name  string
 	cases [][]any
@@ -202,17 +215,9 @@ func recordStrconv(dir string) {
 	parseBool.name, parseFloat.name, format.name = "ParseBool", "ParseFloat", "FormatFloat"
 	addInt := func(s string, base, bitSize int) {
 		i, err := strconv.ParseInt(s, base, bitSize)
-		if err != nil {
-			parseInt.cases = append(parseInt.cases, []any{str(s), base, bitSize, nil, errText(err)})
-		} else {
-			parseInt.cases = append(parseInt.cases, []any{str(s), base, bitSize, i, nil})
-		}
+		record(&parseInt, outcome(i, err), str(s), base, bitSize)
 		u, err := strconv.ParseUint(s, base, bitSize)
-		if err != nil {
-			parseUint.cases = append(parseUint.cases, []any{str(s), base, bitSize, nil, errText(err)})
-		} else {
-			parseUint.cases = append(parseUint.cases, []any{str(s), base, bitSize, u, nil})
-		}
+		record(&parseUint, outcome(u, err), str(s), base, bitSize)
 	}
 	for _, s := range intInputs {
 		for _, base := range []int{0, 2, 8, 10, 16, 36} {
@@ -235,27 +240,15 @@ func recordStrconv(dir string) {
 	}
 	for _, s := range append(append([]string{}, intInputs...), append(append(atoiInputs, hugeInputs...), hugerInputs...)...) {
 		i, err := strconv.Atoi(s)
-		if err != nil {
-			atoi.cases = append(atoi.cases, []any{str(s), nil, errText(err)})
-		} else {
-			atoi.cases = append(atoi.cases, []any{str(s), i, nil})
-		}
+		record(&atoi, outcome(i, err), str(s))
 	}
 	for _, s := range boolInputs {
 		b, err := strconv.ParseBool(s)
-		if err != nil {
-			parseBool.cases = append(parseBool.cases, []any{str(s), nil, errText(err)})
-		} else {
-			parseBool.cases = append(parseBool.cases, []any{str(s), b, nil})
-		}
+		record(&parseBool, outcome(b, err), str(s))
 	}
 	for _, s := range floatInputs {
 		f, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			parseFloat.cases = append(parseFloat.cases, []any{str(s), nil, errText(err)})
-		} else {
-			parseFloat.cases = append(parseFloat.cases, []any{str(s), bits(f), nil})
-		}
+		record(&parseFloat, outcome(bits(f), err), str(s))
 	}
 	for _, f := range floatValues {
 		for _, verb := range formatVerbs {
@@ -275,11 +268,7 @@ func recordStrconv(dir string) {
 	unquote := section{name: "Unquote"}
 	for _, s := range unquoteInputs {
 		u, err := strconv.Unquote(s)
-		if err != nil {
-			unquote.cases = append(unquote.cases, []any{str(s), nil, errText(err)})
-		} else {
-			unquote.cases = append(unquote.cases, []any{str(s), str(u), nil})
-		}
+		record(&unquote, outcome(str(u), err), str(s))
 	}
 	unquoteChar := section{name: "UnquoteChar"}
 	for _, c := range unquoteCharInputs {
@@ -343,11 +332,7 @@ func recordTime(dir string) {
 	parse := section{name: "ParseDuration"}
 	for _, s := range durationInputs {
 		d, err := time.ParseDuration(s)
-		if err != nil {
-			parse.cases = append(parse.cases, []any{str(s), nil, errText(err)})
-		} else {
-			parse.cases = append(parse.cases, []any{str(s), int64(d), nil})
-		}
+		record(&parse, outcome(int64(d), err), str(s))
 	}
 	format := section{name: "DurationString"}
 	for _, d := range durationValues {

@@ -20,6 +20,7 @@ arithmetic...) come from ``confpy.golang``, which tests/golang checks against Go
 import base64
 import json as _json
 import math
+import operator
 import re
 from collections.abc import Callable
 from typing import Any
@@ -113,19 +114,13 @@ def trimSuffix(s: str, suffix: str) -> str:
 # --- integers ------------------------------------------------------------------------
 
 
-def add(a: int, b: int) -> int:
-    """a + b (int, wrapping)"""
-    return wrap64(a + b)
+def _wrapping(op: Callable[[int, int], int]) -> Callable[[int, int], int]:
+    """The oracle's a + b, a - b, a * b: Go int arithmetic, wrapping."""
 
+    def apply(a: int, b: int) -> int:
+        return wrap64(op(a, b))
 
-def sub(a: int, b: int) -> int:
-    """a - b (int, wrapping)"""
-    return wrap64(a - b)
-
-
-def mul(a: int, b: int) -> int:
-    """a * b (int, wrapping)"""
-    return wrap64(a * b)
+    return apply
 
 
 def div(a: int, b: int) -> int:
@@ -530,9 +525,9 @@ ORACLE_FUNCS: dict[str, Callable[..., Any]] = {
     "trimSuffix": trimSuffix,
     "base": gopath.base,
     "dir": gopath.dir,
-    "add": add,
-    "sub": sub,
-    "mul": mul,
+    "add": _wrapping(operator.add),
+    "sub": _wrapping(operator.sub),
+    "mul": _wrapping(operator.mul),
     "div": div,
     "mod": mod,
     "seq": seq,
