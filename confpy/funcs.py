@@ -364,19 +364,18 @@ def mul(a: int, b: int) -> int:
     return wrap64(a * b)
 
 
-def div(a: int, b: int) -> int:
+def _divisor(b: int) -> int:
     if b == 0:
-        raise GoPanic(_DIVIDE_BY_ZERO)
-    return wrap64(quo(a, b))  # MinInt64 / -1 wraps back to MinInt64, as in Go
+        raise GoPanic("runtime error: integer divide by zero")
+    return b
+
+
+def div(a: int, b: int) -> int:
+    return wrap64(quo(a, _divisor(b)))  # MinInt64 / -1 wraps back to MinInt64, as in Go
 
 
 def mod(a: int, b: int) -> int:
-    if b == 0:
-        raise GoPanic(_DIVIDE_BY_ZERO)
-    return rem(a, b)  # the sign of the dividend: mod -7 3 is -1
-
-
-_DIVIDE_BY_ZERO = "runtime error: integer divide by zero"
+    return rem(a, _divisor(b))  # the sign of the dividend: mod -7 3 is -1
 
 
 def seq(first: int, last: int) -> IntList:
