@@ -12,6 +12,7 @@ convention, so it is written back out as the same byte.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import struct
@@ -188,7 +189,15 @@ def _byte_char(value: int) -> str:
     return chr(value) if value < 0x80 else chr(0xDC00 + value)
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+def _has_surrogate(s: str) -> bool:
+    """Whether ``s`` holds a byte that is not UTF-8 (strict UTF-8 cannot encode those)."""
+    if s.isascii():
+        return False
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def unquote(s: str) -> str:
@@ -200,7 +209,7 @@ def unquote(s: str) -> str:
         if "`" in body:
             raise InvalidSyntax()
         return body.replace("\r", "")
-    if "\\" not in body and "\n" not in body and quote_char not in body and not _SURROGATE.search(body):
+    if "\\" not in body and "\n" not in body and quote_char not in body and not _has_surrogate(body):
         if quote_char == "'" and len(body) > 1:  # Go 1.19 reads '' as ""
             raise InvalidSyntax()
         return body
@@ -340,10 +349,12 @@ def parse_bool(s: str) -> bool:
 
 # Go's readFloat: sign, mantissa (digits, underscores, one dot), exponent; a hex mantissa
 # needs a 'p' exponent. The mantissa must hold a digit; underscores are checked after.
-_FLOAT_SYNTAX = re.compile(
-    r"[+-]?(?:0[xX](?P<hex>[0-9a-fA-F_]*(?:\.[0-9a-fA-F_]*)?)[pP][+-]?[0-9][0-9_]*"
-    r"|(?P<dec>[0-9_]*(?:\.[0-9_]*)?)(?:[eE][+-]?[0-9][0-9_]*)?)"
-)
+@functools.cache  # compiled on first use: a one-shot run may parse no float at all
+def _float_syntax() -> re.Pattern[str]:
+    return re.compile(
+        r"[+-]?(?:0[xX](?P<hex>[0-9a-fA-F_]*(?:\.[0-9a-fA-F_]*)?)[pP][+-]?[0-9][0-9_]*"
+        r"|(?P<dec>[0-9_]*(?:\.[0-9_]*)?)(?:[eE][+-]?[0-9][0-9_]*)?)"
+    )
 _SPECIAL_FLOATS = {"inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "infinity": math.inf,
                    "+infinity": math.inf, "-infinity": -math.inf, "nan": math.nan}  # fmt: skip
 
@@ -354,7 +365,7 @@ def parse_float(s: str) -> float:
     special = _SPECIAL_FLOATS.get(s.lower()) if len(s) <= 9 else None
     if special is not None:
         return special
-    match = _FLOAT_SYNTAX.fullmatch(s)
+    match = _float_syntax().fullmatch(s)
     if match is None:
         raise NumError("ParseFloat", s, ERR_SYNTAX)
     mantissa = match["dec"] if match["hex"] is None else match["hex"]
