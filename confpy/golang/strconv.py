@@ -355,6 +355,8 @@ def _float_syntax() -> re.Pattern[str]:
         r"[+-]?(?:0[xX](?P<hex>[0-9a-fA-F_]*(?:\.[0-9a-fA-F_]*)?)[pP][+-]?[0-9][0-9_]*"
         r"|(?P<dec>[0-9_]*(?:\.[0-9_]*)?)(?:[eE][+-]?[0-9][0-9_]*)?)"
     )
+
+
 _SPECIAL_FLOATS = {"inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "infinity": math.inf,
                    "+infinity": math.inf, "-infinity": -math.inf, "nan": math.nan}  # fmt: skip
 
@@ -362,7 +364,7 @@ _SPECIAL_FLOATS = {"inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "infini
 def parse_float(s: str) -> float:
     """strconv.ParseFloat(s, 64): Go's decimal and hex literal syntax, inf/infinity and
     nan in any case; overflow is a range error."""
-    special = _SPECIAL_FLOATS.get(s.lower()) if len(s) <= 9 else None
+    special = _SPECIAL_FLOATS.get(s.lower()) if len(s) <= 9 and s.isascii() else None
     if special is not None:
         return special
     match = _float_syntax().fullmatch(s)
