@@ -1,7 +1,7 @@
 """Render an nginx upstream block over 1,000 servers; print executions per second.
 
 When the Go oracle is available (GOTMPL_ORACLE, or gotmpl-oracle on PATH, or
-/work/tools-bin/gotmpl-oracle), the same template and data are timed in Go too and
+../shared/tools/gotmpl-oracle/gotmpl-oracle from the repository root), the same template and data are timed in Go too and
 the ratio is printed. Usage: python benchmarks/render.py [--servers N] [--seconds S]
 """
 
@@ -48,7 +48,8 @@ def make_data(count: int) -> dict[str, object]:
 
 
 def find_oracle() -> str | None:
-    for candidate in (os.environ.get("GOTMPL_ORACLE"), shutil.which("gotmpl-oracle"), "/work/tools-bin/gotmpl-oracle"):
+    beside_repo = Path(__file__).resolve().parents[1] / ".." / "shared" / "tools" / "gotmpl-oracle" / "gotmpl-oracle"
+    for candidate in (os.environ.get("GOTMPL_ORACLE"), shutil.which("gotmpl-oracle"), str(beside_repo)):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
