@@ -13,9 +13,20 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .errors import RenderError
+from .fileio import read_file
 from .gotemplate.strconv import quote
 
-__all__ = ["PartialError", "RenderPass", "Stamp", "TemplateDir", "file_stamp"]
+__all__ = [
+    "PartialError",
+    "PartialMissing",
+    "RenderPass",
+    "Stamp",
+    "TemplateDir",
+    "decode_template",
+    "file_stamp",
+    "read_template",
+]
 
 Stamp = tuple[int, int, int]  # mtime_ns, size, inode: a file changed if any differs
 
@@ -25,9 +36,38 @@ class PartialError(Exception):
     unreadable, or a cycle. ``str()`` is the whole message."""
 
 
+class PartialMissing(PartialError):
+    """The included file does not exist (what Jinja2's ``ignore missing`` skips)."""
+
+
 def file_stamp(path: str | Path) -> Stamp:
     st = os.stat(path)
     return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def read_template(path: Path, *, missing: str) -> tuple[Stamp, bytes]:
+    """A template file's stamp and bytes; RenderError (``missing`` if it does not exist)."""
+    try:
+        stamp = file_stamp(path)
+        return stamp, read_file(path)
+    except FileNotFoundError:
+        raise RenderError(missing) from None
+    except OSError as exc:
+        raise RenderError(f"Cannot read template {path}: {exc.strerror}") from None
+
+
+def decode_template(path: Path, name: str, data: bytes) -> str:
+    """Template text must be UTF-8: RenderError saying where it is not."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1)
+        raise RenderError(
+            f"Unable to process template {path}, template: {name}:{line}:{column}: "
+            f"invalid UTF-8 byte 0x{data[exc.start]:02x}: template text must be UTF-8"
+        ) from None
 
 
 class TemplateDir:
@@ -61,8 +101,9 @@ class TemplateDir:
         if not real.startswith(self._real_root + os.sep):
             raise PartialError(f"include {quote(name)}: a symlink leads out of the templates directory {self.root}")
         if not os.path.isfile(real):
-            what = "not a file" if os.path.exists(real) else "no such template"
-            raise PartialError(f"include {quote(name)}: {what} in {self.root}")
+            if os.path.exists(real):
+                raise PartialError(f"include {quote(name)}: not a file in {self.root}")
+            raise PartialMissing(f"include {quote(name)}: no such template in {self.root}")
         return real
 
     def display_name(self, path: Path) -> str:

@@ -18,15 +18,14 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from .errors import RenderError
-from .fileio import read_file
 from .funcs import confd_funcs
 from .gotemplate import StringList, Template, TemplateError, TemplateSyntaxError
 from .gotemplate.strconv import quote
-from .partials import PartialError, RenderPass, Stamp, TemplateDir, file_stamp
+from .partials import PartialError, RenderPass, Stamp, TemplateDir, file_stamp, read_template
 from .resources import TemplateResource
 from .store import KVPair, KVPairs, KVStore
 
-__all__ = ["Renderer", "StoreSlot", "read_template"]
+__all__ = ["Renderer", "StoreSlot"]
 
 
 class StoreSlot:
@@ -113,17 +112,6 @@ class Renderer:
                 funcs.update(extended_funcs())
             self._funcs[extended] = funcs
         return funcs
-
-
-def read_template(path: Path, *, missing: str) -> tuple[Stamp, bytes]:
-    """A template file's stamp and bytes; RenderError (``missing`` if it does not exist)."""
-    try:
-        stamp = file_stamp(path)
-        return stamp, read_file(path)
-    except FileNotFoundError:
-        raise RenderError(missing) from None
-    except OSError as exc:
-        raise RenderError(f"Cannot read template {path}: {exc.strerror}") from None
 
 
 class _PartialFailed(Exception):

@@ -196,3 +196,111 @@ def test_partials_follow_the_resource_delimiters(tmp_path: Path) -> None:
     renderer = Renderer()
     assert render(angle, renderer=renderer) == b"x {{.}}"
     assert render(braces, renderer=renderer) == b"<<.>> y"
+
+
+# -- Jinja2: {% include %}, {% import %}, {% extends %} from the same directory -------------
+
+
+def jinja(tmp_path: Path, files: dict[str, str], src: str = "x.j2", **options: Any) -> TemplateResource:
+    return resource_in(tmp_path, src, files, engine="jinja2", **options)
+
+
+def test_jinja_include_import_and_extends(tmp_path: Path) -> None:
+    files = {
+        "base.j2": "# {% block title %}base{% endblock %}\n{% block body %}{% endblock %}",
+        "x.j2": (
+            '{% extends "base.j2" %}{% import "partials/macros.j2" as m %}'
+            "{% block title %}site {{ getv('/name') }}{% endblock %}"
+            '{% block body %}{% for s in gets("/svc/*") %}{{ m.server(s) }}{% endfor %}'
+            '{% include "partials/footer.j2" %}{% endblock %}'
+        ),
+        "partials/macros.j2": "{% macro server(s) %}server {{ s.Value }}; # {{ s.Key | base }}\n{% endmacro %}",
+        "partials/footer.j2": "# {{ getv('/name') }} ends\n",
+    }
+    store = KVStore({"/svc/a": "10.0.0.1:80", "/svc/b": "10.0.0.2:80", "/name": "web"})
+    assert render(jinja(tmp_path, files), store) == (
+        b"# site web\nserver 10.0.0.1:80; # a\nserver 10.0.0.2:80; # b\n# web ends\n"
+    )
+
+
+def test_jinja_modules_are_not_kept_across_renders(tmp_path: Path) -> None:
+    # Jinja2 keeps an imported module, or an include "without context", for good; here
+    # each render reads its own store.
+    files = {
+        "x.j2": '{% import "vars.j2" as v %}{{ v.name }} {% include "p.j2" without context %}',
+        "vars.j2": "{% set name = getv('/name') %}",
+        "p.j2": "[{{ getv('/name') }}]",
+    }
+    resource = jinja(tmp_path, files)
+    renderer = Renderer()
+    assert render(resource, KVStore({"/name": "one"}), renderer) == b"one [one]"
+    assert render(resource, KVStore({"/name": "two"}), renderer) == b"two [two]"
+
+
+def test_jinja_ignore_missing_skips_only_a_missing_file(tmp_path: Path) -> None:
+    resource = jinja(tmp_path, {"x.j2": 'a{% include "nope.j2" ignore missing %}b'})
+    assert render(resource) == b"ab"
+    resource = jinja(tmp_path, {"x.j2": 'a{% include "../x.j2" ignore missing %}b'})
+    assert render_error(resource).startswith("template: x.j2:1: include \"../x.j2\": '..' leads out of")
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("../secret.j2", "'..' leads out of the templates directory {dir}"),
+        ("{root}/secret.j2", "an absolute path; name a file under {dir}"),
+        ("link.j2", "a symlink leads out of the templates directory {dir}"),
+        ("nope.j2", "no such template in {dir}"),
+    ],
+)
+@pytest.mark.parametrize("tag", ['{% include "NAME" %}', '{% import "NAME" as m %}', '{% extends "NAME" %}', '{% from "NAME" import x %}'])
+def test_jinja_load_outside_the_templates_directory_is_refused(tmp_path: Path, tag: str, name: str, why: str) -> None:
+    (tmp_path / "secret.j2").write_text("SECRET{% macro x() %}{% endmacro %}")
+    name = name.replace("{root}", str(tmp_path))
+    resource = jinja(tmp_path, {"x.j2": "ok\n" + tag.replace("NAME", name)})
+    os.symlink(tmp_path / "secret.j2", tmp_path / "templates" / "link.j2")
+    message = render_error(resource)
+    assert message == f'template: x.j2:2: include "{name}": ' + why.replace("{dir}", f"{tmp_path}/templates")
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"x.j2": '{% include "x.j2" %}'}, "template: x.j2:1: include cycle: x.j2 -> x.j2"),
+        (
+            {"x.j2": '{% include "a.j2" %}', "a.j2": '\n{% include "b.j2" %}', "b.j2": '{% include "a.j2" %}'},
+            "template: b.j2:1: include cycle: x.j2 -> a.j2 -> b.j2 -> a.j2",
+        ),
+        ({"x.j2": '{% extends "a.j2" %}', "a.j2": '{% extends "x.j2" %}'}, "template: a.j2:1: include cycle: x.j2 -> a.j2 -> x.j2"),
+        ({"x.j2": '{% import "a.j2" as a %}', "a.j2": '{% import "a.j2" as a %}'}, "template: a.j2:1: include cycle: x.j2 -> a.j2 -> a.j2"),
+    ],
+)
+def test_jinja_cycle_is_an_error_naming_the_chain(tmp_path: Path, files: dict[str, str], message: str) -> None:
+    assert render_error(jinja(tmp_path, files)) == message
+
+
+def test_jinja_errors_in_a_partial_name_it(tmp_path: Path) -> None:
+    resource = jinja(tmp_path, {"x.j2": 'a\n{% include "p/q.j2" %}', "p/q.j2": "ok\n{{ getv('/x') }}"})
+    assert render_error(resource) == "template: p/q.j2:2: error calling getv: key does not exist: /x"
+    resource = jinja(tmp_path, {"x.j2": 'a\n{% include "p/q.j2" %}', "p/q.j2": "ok\n\n{% if %}"})
+    assert render_error(resource) == (
+        f"Unable to process template {tmp_path}/templates/p/q.j2, "
+        "template: p/q.j2:3: Expected an expression, got 'end of statement block'"
+    )
+
+
+def test_jinja_edited_partial_is_seen_by_every_template_using_it(tmp_path: Path) -> None:
+    files = {"a.j2": 'A {% include "partials/up.j2" %}', "b.j2": 'B {% import "partials/up.j2" as up %}{{ up.v }}',
+             "partials/up.j2": "{% set v = 'old' %}old"}  # fmt: skip
+    a, b = jinja(tmp_path, files, src="a.j2"), jinja(tmp_path, {}, src="b.j2")
+    renderer = Renderer()
+    assert (render(a, renderer=renderer), render(b, renderer=renderer)) == (b"A old", b"B old")
+    bump(tmp_path / "templates" / "partials" / "up.j2", "{% set v = 'new' %}new")
+    assert (render(a, renderer=renderer), render(b, renderer=renderer)) == (b"A new", b"B new")
+    (tmp_path / "templates" / "partials" / "up.j2").unlink()
+    assert render_error(b).startswith('template: b.j2:1: include "partials/up.j2": no such template')
+
+
+def test_jinja_partials_follow_the_resource_delimiters(tmp_path: Path) -> None:
+    files = {"x.j2": '<< "a" >>{% include "p.j2" %}', "p.j2": '<< getv("/k") >> {{ literal }}'}
+    assert render(jinja(tmp_path, files, delims=("<<", ">>")), KVStore({"/k": "v"})) == b"av {{ literal }}"
