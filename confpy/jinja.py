@@ -5,7 +5,8 @@ Every function of the map is a global (``{{ getv("/nginx/nginx") }}``,
 too (``{{ "/a/b" | base }}``). A Jinja2 filter receives its subject first; confd's
 helpers already take it first, sprig's (the extended set) take it last, made for Go's
 pipelines, so their filters move it there: ``{{ s | trimPrefix("/") }}`` is
-``trimPrefix("/", s)``. A filter Jinja2 already has (``default``, ``indent``, ``join``,
+``trimPrefix("/", s)``, ``{{ s | regexReplaceAll("a+", "b") }}`` is
+``regexReplaceAll("a+", s, "b")``. A filter Jinja2 already has (``default``, ``indent``, ``join``,
 ``replace``, ``reverse``, ``list``) keeps Jinja2's meaning.
 
 As for Go templates: an undefined name fails (StrictUndefined), nothing is escaped,
@@ -45,14 +46,16 @@ from .resources import TemplateResource
 
 __all__ = ["JinjaEngine", "make_environment"]
 
-# Filters made from the function map: where each takes its subject (the piped value).
+# Filters made from the function map, by where each takes its subject (the piped value):
+# confd's helpers first, sprig's last (regexReplaceAll: the string between the pattern
+# and the replacement).
 _SUBJECT_FIRST = (
     "base", "dir", "split", "contains", "trimSuffix", "toUpper", "toLower", "base64Encode",
     "base64Decode", "json", "jsonArray", "parseBool", "atoi", "sortByLength", "sortKVByLength",
     # extended
     "trimSpace", "toJson", "fromJson", "sha256sum", "splitHostPort", "hasKey",
 )  # fmt: skip
-_SUBJECT_LAST = ("trimPrefix", "nindent", "regexMatch", "regexReplaceAll", "ternary")
+_SUBJECT_AT = {"trimPrefix": -1, "nindent": -1, "regexMatch": -1, "ternary": -1, "regexReplaceAll": 1}
 
 
 class _Template(jinja2.Template):
@@ -153,11 +156,14 @@ def make_environment(
     )
 
 
-def _filter(fn: Callable[..., Any]) -> Callable[..., Any]:
-    def subject_last(subject: Any, *args: Any) -> Any:
-        return fn(*args, subject)
+def _filter(fn: Callable[..., Any], at: int) -> Callable[..., Any]:
+    """A filter calling ``fn`` with its subject at ``at`` among the arguments."""
 
-    return subject_last
+    def moved(subject: Any, *args: Any) -> Any:
+        position = len(args) + 1 + at if at < 0 else at
+        return fn(*args[:position], subject, *args[position:])
+
+    return moved
 
 
 def _code(fn: Any) -> CodeType | None:
@@ -183,7 +189,7 @@ class JinjaEngine:
             sprig_dict = funcs["dict"]
             self._env.globals["dict"] = lambda *pairs, **named: {**sprig_dict(*pairs), **named}
         filters = {name: funcs[name] for name in _SUBJECT_FIRST if name in funcs}
-        filters.update({name: _filter(funcs[name]) for name in _SUBJECT_LAST if name in funcs})
+        filters.update({name: _filter(funcs[name], at) for name, at in _SUBJECT_AT.items() if name in funcs})
         for name, fn in filters.items():
             self._env.filters.setdefault(name, fn)
         # To name the function that failed: each one's code (a filter: the function's).
