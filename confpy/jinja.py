@@ -133,7 +133,7 @@ def _finalize(value: Any) -> Any:
     prints it, and a whole float as an integer (JSON numbers are floats: a port read
     with ``json`` prints 8080, not 8080.0); anything else as Jinja2 does."""
     kind = type(value)
-    if kind is str:
+    if kind is str or kind is int:
         return value
     if kind is float:
         return int(value) if value.is_integer() and abs(value) < 1e21 else value
