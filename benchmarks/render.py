@@ -5,8 +5,8 @@ sandboxed environment confpy renders with, and a plain jinja2.Environment with t
 options, for the sandbox's cost), and in Go itself.
 
 When the Go oracle is available (GOTMPL_ORACLE, or gotmpl-oracle on PATH, or
-../shared/tools/gotmpl-oracle/gotmpl-oracle from the repository root), the same template and data are timed in Go too and
-the ratio is printed. Usage: python benchmarks/render.py [--servers N] [--seconds S]
+../shared/tools/gotmpl-oracle/gotmpl-oracle from the repository root), the same template
+and data are timed in Go too and the ratio is printed. Usage: python benchmarks/render.py [--servers N] [--seconds S]
 """
 
 from __future__ import annotations

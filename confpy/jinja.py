@@ -32,6 +32,7 @@ import jinja2
 import jinja2.sandbox
 
 from .errors import RenderError
+from .gotemplate.strconv import quote
 from .partials import (
     PartialError,
     PartialMissing,
@@ -85,7 +86,7 @@ class _Loader(jinja2.BaseLoader):
         except PartialMissing as exc:
             raise jinja2.TemplateNotFound(template, str(exc)) from None
         path = Path(real)
-        stamp, data = read_template(path, missing=f'include "{template}": no such template in {self._dir.root}')
+        stamp, data = read_template(path, missing=f"include {quote(template)}: no such template in {self._dir.root}")
         source = decode_template(path, template, data)
         self._names[real] = template
         checked = [generation]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import RenderError
 from .funcs import confd_funcs
@@ -24,6 +24,9 @@ from .gotemplate.strconv import quote
 from .partials import PartialError, RenderPass, Stamp, TemplateDir, file_stamp, read_template
 from .resources import TemplateResource
 from .store import KVPair, KVPairs, KVStore
+
+if TYPE_CHECKING:  # no Protocol class at import: -onetime's start-up pays for every class
+    from .jinja import JinjaEngine
 
 __all__ = ["Renderer", "StoreSlot"]
 
@@ -57,10 +60,6 @@ class StoreSlot:
         return self.store.lsdir(path)
 
 
-class Engine(Protocol):
-    def render(self, resource: TemplateResource) -> str: ...
-
-
 class _EngineKey(NamedTuple):
     engine: str
     template_dir: Path
@@ -75,7 +74,7 @@ class Renderer:
         self._environ = environ
         self._slot = StoreSlot()
         self._pass = RenderPass()
-        self._engines: dict[_EngineKey, Engine] = {}
+        self._engines: dict[_EngineKey, _GoEngine | JinjaEngine] = {}
         self._funcs: dict[bool, dict[str, Callable[..., Any]]] = {}
 
     def render(self, resource: TemplateResource, store: KVStore) -> bytes:
@@ -87,7 +86,7 @@ class Renderer:
             self._slot.store = KVStore()
         return text.encode("utf-8", "surrogateescape")
 
-    def _engine(self, resource: TemplateResource) -> Engine:
+    def _engine(self, resource: TemplateResource) -> _GoEngine | JinjaEngine:
         key = _EngineKey(resource.engine, resource.templates_root, resource.delims, resource.extended_funcs)
         engine = self._engines.get(key)
         if engine is None:
@@ -146,7 +145,7 @@ class _GoEngine:
         self._delims = delims
         self._funcs = {**funcs, "include": self._include}
         self._pass = render_pass
-        self._cache: dict[Path, _Compiled] = {}
+        self._cache: dict[tuple[Path, str], _Compiled] = {}  # by file and template name
 
     def render(self, resource: TemplateResource) -> str:
         src = resource.src
@@ -162,7 +161,7 @@ class _GoEngine:
     def _template(self, path: Path, name: str, *, missing: str) -> Template:
         """The compiled template of ``path``, from the cache while the file is unchanged."""
         generation = self._pass.generation
-        cached = self._cache.get(path)
+        cached = self._cache.get((path, name))
         if cached is not None and cached.checked == generation:
             return cached.template
         try:
@@ -182,7 +181,7 @@ class _GoEngine:
             raise RenderError(
                 f"Unable to process template {path}, {exc} (line {exc.line}, column {exc.column})"
             ) from None
-        self._cache[path] = _Compiled(stamp, template, generation)
+        self._cache[(path, name)] = _Compiled(stamp, template, generation)
         return template
 
     def _include(self, name: str, *data: Any) -> str:
