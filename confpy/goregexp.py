@@ -14,6 +14,7 @@ both. ``replace_all`` follows Go's ReplaceAllString: its loop over empty matches
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -33,6 +34,7 @@ _SIMPLE_ESCAPES = {"a": "\\a", "f": "\\f", "n": "\\n", "r": "\\r", "t": "\\t", "
 _WORD_BOUNDARY = f"(?:(?<![{_WORD}])(?=[{_WORD}])|(?<=[{_WORD}])(?![{_WORD}]))"
 _NOT_WORD_BOUNDARY = f"(?:(?<![{_WORD}])(?![{_WORD}])|(?<=[{_WORD}])(?=[{_WORD}]))"
 _MAX_REPEAT = 1000
+_MAX_DEPTH = 200  # groups in groups: deeper is refused (the translation recurses)
 _REPEAT = re.compile(r"\{(0|[1-9][0-9]*)(,(0|[1-9][0-9]*)?)?\}")  # Go: no leading zeros
 
 
@@ -224,6 +226,8 @@ class _Translator:
         else:
             self.i += 1
             opening = "("
+        if depth >= _MAX_DEPTH:
+            raise UnsupportedRegexp(f"groups nested more than {_MAX_DEPTH} deep are not supported")
         body = self.group(flags, depth + 1)
         if self.i >= len(s):
             raise self.error("missing closing )", s)
@@ -356,24 +360,16 @@ class _Translator:
         return ch
 
 
-_CACHE: dict[str, GoRegexp] = {}
-
-
+@functools.lru_cache(maxsize=256)
 def compile_go(source: str) -> GoRegexp:
     """``regexp.Compile(source)``: GoRegexpError if Go rejects it, UnsupportedRegexp if
     Python cannot match it as Go does."""
-    cached = _CACHE.get(source)
-    if cached is not None:
-        return cached
     translated = _Translator(source).translate()
     try:
         pattern = re.compile(translated)
     except re.error as exc:
         raise UnsupportedRegexp(f"cannot use `{source}` here: {exc}") from None
-    compiled = GoRegexp(source, pattern)
-    if len(_CACHE) < 256:
-        _CACHE[source] = compiled
-    return compiled
+    return GoRegexp(source, pattern)
 
 
 def must_compile_text(source: str, error: GoRegexpError) -> str:
