@@ -30,6 +30,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
+def one_per_line(records: list[dict[str, object]]) -> str:
+    """A JSON list with one record a line: small, and a diff shows which cases changed."""
+    return "[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n]\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare with recorded.json, write nothing")
@@ -37,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     cases = json.loads((HERE / "cases.json").read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory() as scratch:
         binary = Path(scratch) / "gostd"
-        env = {**os.environ, "GOCACHE": os.environ.get("GOCACHE", str(Path(scratch) / "cache")), "GOFLAGS": "-mod=mod"}
+        env = {**os.environ, "GOCACHE": os.environ.get("GOCACHE", str(Path(scratch) / "cache"))}
         env.setdefault("HOME", scratch)
         subprocess.run(["go", "build", "-o", str(binary), "."], cwd=HERE / "gostd", env=env, check=True)
         done = subprocess.run([str(binary)], input=json.dumps(cases).encode(), capture_output=True, check=True)
@@ -48,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         raise SystemExit(f"cases Go could not run: {bad}")
     records = [{**case, "output": result["output"], "error": result["error"]} for case, result in zip(cases, results)]
-    text = json.dumps(records, indent=1, ensure_ascii=False) + "\n"
+    text = one_per_line(records)
     target = HERE / "recorded.json"
     if target.exists() and target.read_text(encoding="utf-8") == text:
         return 0
