@@ -8,14 +8,13 @@ import os
 from pathlib import Path
 
 import pytest
-from cli_helpers import Run, make_confdir, run_confpy
+from cli_helpers import Run, make_confdir, run_confpy, stage_files
 from render_helpers import resource_in
 
 from confpy.errors import RenderError
 from confpy.funcs import confd_funcs
 from confpy.render import Renderer
 from confpy.store import KVStore
-from confpy.sync import stage_files
 
 STORE = KVStore(
     {
@@ -301,6 +300,6 @@ def test_cli_failed_check_removes_the_stage_file(tmp_path: Path) -> None:
     dest.write_text("previous\n")
     run = onetime(confdir, data)
     assert run.code == 1
-    assert run.errors[-1] == "Config check failed: exit status 1"
+    assert run.errors[-1].startswith("Config check failed: exit status 1 (resource app.toml,")
     assert dest.read_text() == "previous\n"
     assert stage_files(str(dest)) == []
