@@ -1,8 +1,12 @@
 """Render an nginx upstream block over 1,000 servers; print executions per second.
 
+The same upstream is timed with confpy's Go engine, with its Jinja2 engine (the
+sandboxed environment confpy renders with, and a plain jinja2.Environment with the same
+options, for the sandbox's cost), and in Go itself.
+
 When the Go oracle is available (GOTMPL_ORACLE, or gotmpl-oracle on PATH, or
-/work/tools-bin/gotmpl-oracle), the same template and data are timed in Go too and
-the ratio is printed. Usage: python benchmarks/render.py [--servers N] [--seconds S]
+../shared/tools/gotmpl-oracle/gotmpl-oracle from the repository root), the same template
+and data are timed in Go too and the ratio is printed. Usage: python benchmarks/render.py [--servers N] [--seconds S]
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from confpy.gotemplate import Template
+from confpy.jinja import make_environment
 
 TEMPLATE = """\
 upstream app {
@@ -29,6 +34,20 @@ upstream app {
     # {{$s.name}} is down
   {{- end}}
 {{- end}}
+}
+"""
+
+
+# The same upstream in Jinja2: {%- trims as {{- does, loop.index0 is $i.
+JINJA_TEMPLATE = """\
+upstream app {
+{%- for s in servers %}
+  {%- if s.up %}
+    server {{ "%s:%d" % (s.ip, s.port) }} weight={{ s["weight"] }}{% if loop.index0 == 0 %} backup{% endif %};
+  {%- else %}
+    # {{ s.name }} is down
+  {%- endif %}
+{%- endfor %}
 }
 """
 
@@ -48,7 +67,8 @@ def make_data(count: int) -> dict[str, object]:
 
 
 def find_oracle() -> str | None:
-    for candidate in (os.environ.get("GOTMPL_ORACLE"), shutil.which("gotmpl-oracle"), "/work/tools-bin/gotmpl-oracle"):
+    beside_repo = Path(__file__).resolve().parents[1] / ".." / "shared" / "tools" / "gotmpl-oracle" / "gotmpl-oracle"
+    for candidate in (os.environ.get("GOTMPL_ORACLE"), shutil.which("gotmpl-oracle"), str(beside_repo)):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
@@ -63,6 +83,30 @@ def time_python(data: dict[str, object], seconds: float) -> tuple[float, str]:
         template.execute(data)
         runs += 1
     return (time.perf_counter() - start) / runs, output
+
+
+def time_jinja(data: dict[str, object], seconds: float, *, sandboxed: bool) -> tuple[float, float, str]:
+    """(compile ms, seconds per execution, output) in confpy's environment, or a plain one."""
+    import jinja2
+
+    env = make_environment()
+    if not sandboxed:
+        env = jinja2.Environment(
+            undefined=env.undefined,
+            autoescape=env.autoescape,
+            keep_trailing_newline=env.keep_trailing_newline,
+            finalize=env.finalize,
+        )
+    start = time.perf_counter()
+    template = env.from_string(JINJA_TEMPLATE)
+    compile_ms = (time.perf_counter() - start) * 1000
+    output = template.render(data)
+    runs = 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        template.render(data)
+        runs += 1
+    return compile_ms, (time.perf_counter() - start) / runs, output
 
 
 def time_go(oracle: str, data: dict[str, object], repeat: int) -> tuple[float, str]:
@@ -89,6 +133,13 @@ def main() -> None:
     print(f"template: nginx upstream, {args.servers} servers, {len(output)} bytes out")
     print(f"confpy parse+compile: {parse_ms:.2f} ms")
     print(f"confpy execute: {per_run * 1000:.3f} ms/op, {1 / per_run:,.0f} executions/s")
+    for label, sandboxed in (("confpy Jinja2 engine (sandboxed)", True), ("plain Jinja2 (no sandbox)", False)):
+        compile_ms, jinja_per_run, jinja_output = time_jinja(data, args.seconds, sandboxed=sandboxed)
+        same = "identical output" if jinja_output == output else "OUTPUT DIFFERS"
+        print(
+            f"{label}: compile {compile_ms:.2f} ms, execute {jinja_per_run * 1000:.3f} ms/op, "
+            f"{1 / jinja_per_run:,.0f} executions/s, {jinja_per_run / per_run:.2f}x the Go engine ({same})"
+        )
     oracle = find_oracle()
     if oracle is None:
         print("Go: oracle not found (set GOTMPL_ORACLE); no ratio")

@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # imported when called: DNS and time zones are not -onetime's
     from confpy.dnslookup import SRV, ResolvConf, SRVList
     from confpy.golang.time import GoTime
 
-__all__ = ["FuncError", "GoPanic", "HostIO", "confd_funcs"]
+__all__ = ["FuncError", "GoPanic", "HostIO", "confd_funcs", "json_value"]
 
 
 class FuncError(ValueError):
@@ -296,8 +296,9 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)  # NaN and Infinity are not JSON
 
 
-def _json_decode(data: str, want: type, go_type: str) -> Any:
-    """``json.Unmarshal`` into ``want`` (dict or list); numbers become float64."""
+def _json_decode(data: str, want: type | None, go_type: str) -> Any:
+    """``json.Unmarshal`` into ``want`` (dict or list; None: any value, as into an
+    ``interface{}``); numbers become float64."""
     overflow: list[str] = []
 
     def number(text: str) -> float:
@@ -313,8 +314,8 @@ def _json_decode(data: str, want: type, go_type: str) -> Any:
     except (ValueError, RecursionError) as exc:
         raise FuncError(_json_syntax_error(go_bytes(data)) or f"json: {exc}") from None
     if value is None:
-        return want()  # JSON null leaves Go's nil map or slice
-    if type(value) is not want:
+        return want() if want is not None else None  # JSON null leaves Go's nil map or slice
+    if want is not None and type(value) is not want:
         raise FuncError(
             f"json: cannot unmarshal {_JSON_KINDS[type(value)]} into Go value of type {go_type}"
         )
@@ -335,6 +336,11 @@ def json_(data: str) -> dict[str, Any]:
 def jsonArray(data: str) -> list[Any]:
     """confd's ``jsonArray``: a JSON array as a ``[]interface{}``."""
     return _json_decode(data, list, "[]interface {}")
+
+
+def json_value(data: str) -> Any:
+    """``json.Unmarshal`` into an ``interface{}`` (sprig's fromJson)."""
+    return _json_decode(data, None, "interface {}")
 
 
 def map_(*values: Any) -> dict[str, Any]:

@@ -1,25 +1,32 @@
 """Rendering a resource's template over its store view, with confd's function map.
 
-Templates are parsed and compiled once and kept while their file is unchanged (same
-mtime, size and inode). Their store functions read the snapshot through a ``StoreSlot``
-that is pointed at each resource's view just before execution, so a cached template
-serves every cycle. Errors read as confd's: ``Missing template: <path>``,
-``Unable to process template <path>, <Go parse error>``, and Go's execution error.
+Each resource names its engine (Go's text/template, or Jinja2 from ``confpy.jinja``,
+imported only when a resource uses it), its delimiters and its function set; the
+renderer keeps one engine per such combination. Templates are parsed and compiled once
+and kept while their file is unchanged (same mtime, size and inode); an included file is
+checked once per render too, so an edited partial is seen by the next render of every
+template that includes it. Store functions read the snapshot through a ``StoreSlot``
+pointed at each resource's view just before execution, so a compiled template serves
+every cycle. Errors read as confd's: ``Missing template: <path>``, ``Unable to process
+template <path>, <Go parse error>``, and Go's execution error.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import RenderError
-from .fileio import read_file
 from .funcs import confd_funcs
+from .golang.strconv import quote
 from .gotemplate import StringList, Template, TemplateError, TemplateSyntaxError
+from .partials import PartialError, RenderPass, Stamp, TemplateDir, file_stamp, read_template
 from .resources import TemplateResource
 from .store import KVPair, KVPairs, KVStore
+
+if TYPE_CHECKING:  # no Protocol class at import: -onetime's start-up pays for every class
+    from .jinja import JinjaEngine
 
 __all__ = ["Renderer", "StoreSlot"]
 
@@ -53,10 +60,11 @@ class StoreSlot:
         return self.store.lsdir(path)
 
 
-class _Compiled(NamedTuple):
-    stamp: tuple[int, int, int]  # mtime_ns, size, inode of the file compiled
-    template: Template
-    slot: StoreSlot
+class _EngineKey(NamedTuple):
+    engine: str
+    template_dir: Path
+    delims: tuple[str, str]
+    extended: bool
 
 
 class Renderer:
@@ -64,43 +72,133 @@ class Renderer:
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         self._environ = environ
-        self._cache: dict[Path, _Compiled] = {}
+        self._slot = StoreSlot()
+        self._pass = RenderPass()
+        self._engines: dict[_EngineKey, _GoEngine | JinjaEngine] = {}
+        self._funcs: dict[bool, dict[str, Callable[..., Any]]] = {}
 
     def render(self, resource: TemplateResource, store: KVStore) -> bytes:
-        compiled = self._compiled(resource.src)
-        compiled.slot.store = store
+        engine = self._engine(resource)
+        self._slot.store = store
         try:
-            # confd executes with nil data: {{.}} prints <no value>.
-            text = compiled.template.execute(None)
-        except TemplateError as exc:
-            raise RenderError(str(exc)) from None
+            text = engine.render(resource)
         finally:
-            compiled.slot.store = KVStore()
+            self._slot.store = KVStore()
         return text.encode("utf-8", "surrogateescape")
 
-    def _compiled(self, src: Path) -> _Compiled:
+    def _engine(self, resource: TemplateResource) -> _GoEngine | JinjaEngine:
+        key = _EngineKey(resource.engine, resource.templates_root, resource.delims, resource.extended_funcs)
+        engine = self._engines.get(key)
+        if engine is None:
+            template_dir = TemplateDir(key.template_dir)
+            funcs = self._function_map(key.extended)
+            if key.engine == "jinja2":
+                from .jinja import JinjaEngine  # jinja2 only for a resource that uses it
+
+                engine = JinjaEngine(template_dir, key.delims, funcs, self._pass)
+            else:
+                engine = _GoEngine(template_dir, key.delims, funcs, self._pass)
+            self._engines[key] = engine
+        return engine
+
+    def _function_map(self, extended: bool) -> dict[str, Callable[..., Any]]:
+        funcs = self._funcs.get(extended)
+        if funcs is None:
+            funcs = confd_funcs(self._slot, environ=self._environ)  # type: ignore[arg-type]
+            if extended:
+                from .extfuncs import extended_funcs
+
+                funcs.update(extended_funcs())
+            self._funcs[extended] = funcs
+        return funcs
+
+
+class _PartialFailed(Exception):
+    """An included template failed: carries the innermost error's text up through the
+    includes around it (each would otherwise add its own ``error calling include``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class _Compiled:
+    __slots__ = ("checked", "stamp", "template")
+
+    def __init__(self, stamp: Stamp, template: Template, checked: int) -> None:
+        self.stamp = stamp
+        self.template = template
+        self.checked = checked  # the render pass that last found the file unchanged
+
+
+class _GoEngine:
+    """Go templates of one templates directory, delimiter pair and function set."""
+
+    def __init__(
+        self,
+        template_dir: TemplateDir,
+        delims: tuple[str, str],
+        funcs: Mapping[str, Callable[..., Any]],
+        render_pass: RenderPass,
+    ) -> None:
+        self._dir = template_dir
+        self._delims = delims
+        self._funcs = {**funcs, "include": self._include}
+        self._pass = render_pass
+        self._cache: dict[tuple[Path, str], _Compiled] = {}  # by file and template name
+
+    def render(self, resource: TemplateResource) -> str:
+        src = resource.src
+        self._pass.begin(src, self._dir.display_name(src))
+        template = self._template(src, src.name, missing=f"Missing template: {src}")
         try:
-            st = os.stat(src)
+            # confd executes with nil data: {{.}} prints <no value>.
+            return template.execute(None)
+        except TemplateError as exc:
+            failed = exc.__cause__
+            raise RenderError(failed.message if isinstance(failed, _PartialFailed) else str(exc)) from None
+
+    def _template(self, path: Path, name: str, *, missing: str) -> Template:
+        """The compiled template of ``path``, from the cache while the file is unchanged."""
+        generation = self._pass.generation
+        cached = self._cache.get((path, name))
+        if cached is not None and cached.checked == generation:
+            return cached.template
+        try:
+            stamp = file_stamp(path)
         except FileNotFoundError:
-            raise RenderError(f"Missing template: {src}") from None
+            raise RenderError(missing) from None
         except OSError as exc:
-            raise RenderError(f"Cannot read template {src}: {exc.strerror}") from None
-        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-        cached = self._cache.get(src)
+            raise RenderError(f"Cannot read template {path}: {exc.strerror}") from None
         if cached is not None and cached.stamp == stamp:
-            return cached
-        try:
-            data = read_file(src)
-        except OSError as exc:
-            raise RenderError(f"Cannot read template {src}: {exc.strerror}") from None
-        slot = StoreSlot()
-        template = Template(src.name, funcs=confd_funcs(slot, environ=self._environ))  # type: ignore[arg-type]
+            cached.checked = generation
+            return cached.template
+        stamp, data = read_template(path, missing=missing)
+        template = Template(name, funcs=self._funcs, delims=self._delims)
         try:
             template.parse(data)
         except TemplateSyntaxError as exc:
             raise RenderError(
-                f"Unable to process template {src}, {exc} (line {exc.line}, column {exc.column})"
+                f"Unable to process template {path}, {exc} (line {exc.line}, column {exc.column})"
             ) from None
-        compiled = _Compiled(stamp, template, slot)
-        self._cache[src] = compiled
-        return compiled
+        self._cache[(path, name)] = _Compiled(stamp, template, generation)
+        return template
+
+    def _include(self, name: str, *data: Any) -> str:
+        """``{{include "partials/x.tmpl" .}}``: that file rendered with the data given
+        (none: nil, as ``{{template "x"}}``), with this template's delimiters and functions."""
+        if len(data) > 1:
+            raise PartialError(f"include {quote(name)}: one data argument at most, got {len(data)}")
+        real = self._dir.resolve(name, self._pass.generation)
+        try:
+            template = self._template(Path(real), name, missing=f"include {quote(name)}: no such template in {self._dir.root}")
+        except RenderError as exc:
+            raise _PartialFailed(str(exc)) from None
+        self._pass.enter(real, name)
+        try:
+            return template.execute(data[0] if data else None)
+        except TemplateError as exc:
+            failed = exc.__cause__
+            raise _PartialFailed(failed.message if isinstance(failed, _PartialFailed) else str(exc)) from None
+        finally:
+            self._pass.leave()

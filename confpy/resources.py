@@ -22,7 +22,7 @@ from typing import Any
 from .errors import ConfigError
 from .fileio import read_file
 from .golang import path as gopath
-from .settings import Settings
+from .settings import Settings, delimiter_problem
 from .tomlread import TYPE_NAMES, TomlSyntaxError, describe_type, fits, match_keys, parse_toml
 
 __all__ = ["ConfdirMissing", "TemplateResource", "find_resource_files", "load_resources", "parse_mode"]
@@ -46,6 +46,10 @@ class TemplateResource:
     reload_cmd: str = ""
     problem: str | None = None  # fails this resource when processed
     name: str = ""  # the conf.d file's path relative to conf.d, for messages
+    engine: str = "go"  # "go" or "jinja2"
+    delims: tuple[str, str] = ("{{", "}}")  # Go's actions; Jinja2's variables
+    extended_funcs: bool = False
+    template_dir: Path | None = None  # where includes are read; None: the src's directory
 
     @property
     def template_name(self) -> str:
@@ -55,6 +59,10 @@ class TemplateResource:
     def label(self) -> str:
         """How messages name the resource: ``app.toml`` (``sub/app.toml`` in a subdirectory)."""
         return self.name or self.path.name
+
+    @property
+    def templates_root(self) -> Path:
+        return self.src.parent if self.template_dir is None else self.template_dir
 
 
 # [template] fields: Go field names are matched ignoring case, tags exactly then ignoring case.
@@ -70,7 +78,15 @@ _FIELDS: dict[str, tuple[str, type]] = {
     "reload_cmd": ("reload_cmd", str),
     "owner": ("owner", str),
     "group": ("group", str),
+    # confpy's own fields
+    "engine": ("engine", str),
+    "left_delimiter": ("left_delimiter", str),
+    "right_delimiter": ("right_delimiter", str),
 }
+ENGINES = ("go", "jinja2")
+JINJA_SUFFIXES = (".j2", ".jinja", ".jinja2")  # select Jinja2 when engine is not set
+# Jinja2's block and comment markers, which its variable delimiters must not take.
+_JINJA_MARKERS = {"{%": "block start", "%}": "block end", "{#": "comment start", "#}": "comment end"}
 _MODE_HINT = ' (write it as a string, e.g. mode = "0644")'
 
 
@@ -111,7 +127,8 @@ def load_resources(settings: Settings) -> list[TemplateResource]:
 def load_resource(
     path: Path, settings: Settings, template_paths: dict[str, Path], conf_d: Path | None = None
 ) -> TemplateResource:
-    """One conf.d file; ``template_paths`` caches each ``src``'s path across the files."""
+    """One conf.d file; ``template_paths`` caches each ``src``'s path across the files
+    (and the templates directory, under "")."""
     try:
         raw = read_file(path)
     except OSError as exc:
@@ -141,6 +158,8 @@ def load_resource(
             problems.append(f"{_where(text, 'mode')}{exc}")
     uid = _owner_id(fields, "uid", "owner", problems, text)
     gid = _owner_id(fields, "gid", "group", problems, text)
+    engine = _engine(fields, src, problems, text)
+    delims = _delimiters(fields, settings, engine, problems, text)
 
     prefix = settings.prefix or fields.get("prefix", "")
     if not prefix.startswith("/"):
@@ -151,6 +170,9 @@ def load_resource(
     src_path = template_paths.get(src)
     if src_path is None:
         src_path = template_paths[src] = Path(gopath.clean(f"{settings.confdir}/templates/{src}"))
+    template_dir = template_paths.get("")
+    if template_dir is None:
+        template_dir = template_paths[""] = Path(gopath.clean(f"{settings.confdir}/templates"))
     return TemplateResource(
         path=path,
         src=src_path,
@@ -164,7 +186,44 @@ def load_resource(
         reload_cmd=fields.get("reload_cmd", ""),
         problem=f"{path}: {'; '.join(problems)}" if problems else None,
         name=str(path.relative_to(conf_d)) if conf_d is not None else path.name,
+        engine=engine,
+        delims=delims,
+        extended_funcs=settings.extended_funcs,
+        template_dir=template_dir,
     )
+
+
+def _engine(fields: dict[str, Any], src: str, problems: list[str], text: str) -> str:
+    """``engine``, else Jinja2 for a src ending in .j2, .jinja or .jinja2, else Go."""
+    engine = fields.get("engine")
+    if engine is None:
+        return "jinja2" if src.endswith(JINJA_SUFFIXES) else "go"
+    if engine not in ENGINES:
+        problems.append(f'{_where(text, "engine")}engine {engine!r} is unknown: use "go" or "jinja2"')
+        return "go"
+    return engine
+
+
+def _delimiters(fields: dict[str, Any], settings: Settings, engine: str, problems: list[str], text: str) -> tuple[str, str]:
+    """The resource's delimiters, else the global ones, else ``{{`` and ``}}``."""
+    resolved = []
+    for name, default in (("left_delimiter", settings.left_delimiter or "{{"), ("right_delimiter", settings.right_delimiter or "}}")):
+        value = fields.get(name)
+        if value is None:
+            resolved.append(default)
+            continue
+        problem = delimiter_problem(value)
+        if problem:
+            problems.append(f"{_where(text, name)}field {name} {problem}")
+            value = default
+        elif engine == "jinja2" and value in _JINJA_MARKERS:
+            problems.append(f"{_where(text, name)}field {name} {value!r} is Jinja2's {_JINJA_MARKERS[value]}")
+        resolved.append(value)
+    left, right = resolved
+    if left == right:
+        field = "right_delimiter" if "right_delimiter" in fields else "left_delimiter"
+        problems.append(f"{_where(text, field)}left and right delimiters are both {left!r}: they must differ")
+    return left, right
 
 
 def _parse_toml(path: Path, text: str) -> dict[str, Any]:

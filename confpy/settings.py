@@ -19,7 +19,7 @@ from .fileio import read_file
 from .goflag import Flag, FlagSet, InvalidValue
 from .tomlread import TYPE_NAMES, TomlSyntaxError, fits, match_keys, parse_toml
 
-__all__ = ["DEFAULT_CONFIG_FILE", "Settings", "build_flagset", "load_settings", "parse_seconds"]
+__all__ = ["DEFAULT_CONFIG_FILE", "Settings", "build_flagset", "delimiter_problem", "load_settings", "parse_seconds"]
 
 DEFAULT_CONFIG_FILE = "/etc/confd/confd.toml"
 
@@ -70,6 +70,9 @@ class Settings(NamedTuple):
     debounce_max: float = 0.0
     watch_confdir: bool = True
     state_file: str = ""  # "": pending.default_state_file()
+    left_delimiter: str = ""  # "": the engine's own ({{ for both)
+    right_delimiter: str = ""
+    extended_funcs: bool = False
 
     @property
     def conf_d(self) -> Path:
@@ -147,6 +150,9 @@ _FLAGS: tuple[tuple[str, str, str, str], ...] = (
     ("debounce", "debounce", "string", "watch mode: wait MIN of quiet after a change, at most MAX (MIN[:MAX], durations with their unit, e.g. 100ms:2s)"),
     ("watch-confdir", "watch_confdir", "bool", "watch mode: pick up edits to conf.d and templates"),
     ("state-file", "state_file", "string", "where failed reloads are remembered for the next run (default /var/lib/confpy/state.json for root, else ~/.local/state/confpy/state.json)"),
+    ("left-delimiter", "left_delimiter", "string", "templates' left action delimiter, e.g. << (default {{); a resource's left_delimiter wins"),
+    ("right-delimiter", "right_delimiter", "string", "templates' right action delimiter, e.g. >> (default }}); a resource's right_delimiter wins"),
+    ("extended-funcs", "extended_funcs", "bool", "templates get the extended functions: default, ternary, toJson, regexMatch, dict..."),
 )
 
 FLAG_FIELDS = {name: attr for name, attr, _, _ in _FLAGS}
@@ -205,7 +211,14 @@ _TOML_KEYS: tuple[tuple[str, str, type], ...] = (
     ("keepstagefile", "keep_stage_file", bool),  # untagged Go fields: matched by field name
     ("onetime", "onetime", bool),
     ("state_file", "state_file", str),
+    # confpy's own keys
+    ("left_delimiter", "left_delimiter", str),
+    ("right_delimiter", "right_delimiter", str),
+    ("funcs", "funcs", str),  # "extended" sets extended_funcs
 )
+_FUNC_SETS = {"": False, "confd": False, "extended": True}
+
+
 def _load_toml(path: Path) -> dict[str, Any]:
     try:
         return parse_toml(read_file(path).decode("utf-8"))
@@ -229,6 +242,11 @@ def _settings_from_toml(path: Path, document: Mapping[str, Any]) -> dict[str, An
         if not fits(value, expected):
             raise ConfigError(f"cannot load config file {path}: key {actual!r} must be {TYPE_NAMES[expected]}")
         found[attr] = tuple(value) if expected is list else value
+    if "funcs" in found:
+        funcs = found.pop("funcs")
+        if funcs not in _FUNC_SETS:
+            raise ConfigError(f'cannot load config file {path}: funcs must be "confd" or "extended", not {funcs!r}')
+        found["extended_funcs"] = _FUNC_SETS[funcs]
     return found
 
 
@@ -259,7 +277,34 @@ def load_settings(given: Mapping[str, Any], environ: Mapping[str, str] | None = 
     _check_backend(settings.backend)
     if settings.interval < 0:
         raise ConfigError(f"interval must not be negative, got {settings.interval}")
+    _check_delimiters(settings, given)
     return settings
+
+
+def _check_delimiters(settings: Settings, given: Mapping[str, Any]) -> None:
+    """The global delimiters: each without whitespace, and not the same pair."""
+    sides = []
+    for flag, key, value, default in (
+        ("left-delimiter", "left_delimiter", settings.left_delimiter, "{{"),
+        ("right-delimiter", "right_delimiter", settings.right_delimiter, "}}"),
+    ):
+        origin = f"-{flag}" if flag in given else f"{key} in {settings.config_file}" if value else f"the default {key}"
+        problem = delimiter_problem(value, allow_empty=True)
+        if problem:
+            raise ConfigError(f"{origin} {problem}")
+        sides.append((origin, value or default))
+    (left_origin, left), (right_origin, right) = sides
+    if left == right:
+        raise ConfigError(f"{left_origin} and {right_origin} are both {left!r}: the left and right delimiters must differ")
+
+
+def delimiter_problem(value: str, *, allow_empty: bool = False) -> str:
+    """What is wrong with a template delimiter, or "" when nothing is."""
+    if not value:
+        return "" if allow_empty else "must not be empty (leave it out for the default)"
+    if any(ch.isspace() for ch in value):
+        return f"{value!r} must not contain whitespace"
+    return ""
 
 
 _FIELD_NAMES = frozenset(Settings._fields)

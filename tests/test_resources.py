@@ -318,3 +318,62 @@ def test_effective_ids_are_the_default(tmp_path: Path) -> None:
     resource = load_one(tmp_path, MINIMAL)
     assert resource.uid is None and resource.gid is None
     assert os.geteuid() >= 0
+
+
+# -- engine and delimiters (confpy's own fields) --------------------------------------------
+
+
+def test_engine_and_delimiters_default_to_go(tmp_path: Path) -> None:
+    resource = load_one(tmp_path, MINIMAL)
+    assert (resource.engine, resource.delims, resource.extended_funcs) == ("go", ("{{", "}}"), False)
+    assert resource.template_dir == resource.templates_root == tmp_path / "confdir" / "templates"
+
+
+@pytest.mark.parametrize("src", ["a.j2", "a.conf.jinja", "sub/a.jinja2"])
+def test_jinja_suffix_selects_jinja2(tmp_path: Path, src: str) -> None:
+    resource = load_one(tmp_path, f'[template]\nsrc = "{src}"\ndest = "/d"\n')
+    assert resource.engine == "jinja2"
+    assert resource.template_dir == tmp_path / "confdir" / "templates"
+
+
+def test_engine_field_wins_over_the_suffix(tmp_path: Path) -> None:
+    assert load_one(tmp_path, '[template]\nsrc = "a.j2"\ndest = "/d"\nengine = "go"\n').engine == "go"
+    assert load_one(tmp_path, '[template]\nsrc = "a.tmpl"\ndest = "/d"\nEngine = "jinja2"\n').engine == "jinja2"
+
+
+def test_unknown_engine_is_a_problem_naming_field_and_line(tmp_path: Path) -> None:
+    resource = load_one(tmp_path, '[template]\nsrc = "a.tmpl"\ndest = "/d"\nengine = "mustache"\n')
+    assert resource.problem == (
+        f"{tmp_path}/confdir/conf.d/x.toml: line 4: engine 'mustache' is unknown: use \"go\" or \"jinja2\""
+    )
+
+
+def test_resource_delimiters_win_over_global_ones(tmp_path: Path) -> None:
+    own = '[template]\nsrc = "a.tmpl"\ndest = "/d"\nleft_delimiter = "<<"\nright_delimiter = ">>"\n'
+    resource = load_one(tmp_path, own, left_delimiter="[[", right_delimiter="]]")
+    assert resource.delims == ("<<", ">>")
+    assert load_one(tmp_path, MINIMAL, left_delimiter="[[", right_delimiter="]]").delims == ("[[", "]]")
+    half = '[template]\nsrc = "a.tmpl"\ndest = "/d"\nleft_delimiter = "<%"\n'
+    assert load_one(tmp_path, half, right_delimiter="]]").delims == ("<%", "]]")
+    assert load_one(tmp_path, MINIMAL, extended_funcs=True).extended_funcs is True  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ('left_delimiter = ""', "line 4: field left_delimiter must not be empty (leave it out for the default)"),
+        ('right_delimiter = "> >"', "line 4: field right_delimiter '> >' must not contain whitespace"),
+        ('left_delimiter = "%%"\nright_delimiter = "%%"', "line 5: left and right delimiters are both '%%': they must differ"),
+        ('left_delimiter = "}}"', "line 4: left and right delimiters are both '}}': they must differ"),
+        ('engine = "jinja2"\nleft_delimiter = "{%"', "line 5: field left_delimiter '{%' is Jinja2's block start"),
+        ('engine = "jinja2"\nright_delimiter = "#}"', "line 5: field right_delimiter '#}' is Jinja2's comment end"),
+    ],
+)  # fmt: skip
+def test_bad_delimiters_are_a_problem_naming_field_and_line(tmp_path: Path, fields: str, problem: str) -> None:
+    resource = load_one(tmp_path, f'[template]\nsrc = "a.tmpl"\ndest = "/d"\n{fields}\n')
+    assert resource.problem == f"{tmp_path}/confdir/conf.d/x.toml: {problem}"
+
+
+def test_wrong_type_of_delimiter_is_an_error_naming_the_field(tmp_path: Path) -> None:
+    message = load_error(tmp_path, '[template]\nsrc = "a.tmpl"\ndest = "/d"\nleft_delimiter = 1\n')
+    assert message.endswith("line 4: field left_delimiter must be a string, not an integer")

@@ -277,3 +277,52 @@ def test_duration_usage_shows_units() -> None:
 def test_negative_interval_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="interval"):
         settings_from(tmp_path, "", "-interval", "-1")
+
+
+# -- templates: delimiters and the extended functions -----------------------------------
+
+
+def test_template_settings_default_to_go_delimiters_and_confd_functions(tmp_path: Path) -> None:
+    settings = settings_from(tmp_path, "")
+    assert (settings.left_delimiter, settings.right_delimiter, settings.extended_funcs) == ("", "", False)
+
+
+def test_template_settings_from_the_config_file(tmp_path: Path) -> None:
+    settings = settings_from(tmp_path, 'left_delimiter = "<<"\nright_delimiter = ">>"\nfuncs = "extended"\n')
+    assert (settings.left_delimiter, settings.right_delimiter, settings.extended_funcs) == ("<<", ">>", True)
+    assert settings_from(tmp_path, 'funcs = "confd"\n').extended_funcs is False
+
+
+def test_template_flags_beat_the_config_file(tmp_path: Path) -> None:
+    settings = settings_from(
+        tmp_path,
+        'left_delimiter = "<<"\nright_delimiter = ">>"\nfuncs = "extended"\n',
+        "-left-delimiter", "[[", "-right-delimiter=]]", "-extended-funcs=false",
+    )  # fmt: skip
+    assert (settings.left_delimiter, settings.right_delimiter, settings.extended_funcs) == ("[[", "]]", False)
+    assert settings_from(tmp_path, "", "-extended-funcs").extended_funcs is True
+
+
+def test_unknown_function_set_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_from(tmp_path, 'funcs = "sprig"\n')
+    assert str(caught.value) == (
+        f"cannot load config file {tmp_path}/confd.toml: funcs must be \"confd\" or \"extended\", not 'sprig'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("toml", "args", "message"),
+    [
+        ("", ["-left-delimiter", "< <"], "-left-delimiter '< <' must not contain whitespace"),
+        ('right_delimiter = ">\\t"\n', [], "right_delimiter in {config} '>\\t' must not contain whitespace"),
+        ('left_delimiter = "%%"\n', ["-right-delimiter", "%%"],
+         "left_delimiter in {config} and -right-delimiter are both '%%': the left and right delimiters must differ"),
+        ("", ["-left-delimiter", "}}"],
+         "-left-delimiter and the default right_delimiter are both '}}': the left and right delimiters must differ"),
+    ],
+)  # fmt: skip
+def test_bad_global_delimiters_name_the_flag_or_key(tmp_path: Path, toml: str, args: list[str], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_from(tmp_path, toml, *args)
+    assert str(caught.value) == message.replace("{config}", str(tmp_path / "confd.toml"))

@@ -18,9 +18,12 @@ pytestmark = pytest.mark.timeout(60)
 TEMPLATE = '{{range gets "/app/*"}}{{.Key}}={{.Value}}\n{{end}}'
 
 # Never needed by -onetime: the second engine, the daemon's pieces, diffing, DNS, clocks
-# and zones, durations (parsed only when a duration flag is given), decimal numbers.
+# and zones, durations (parsed only when a duration flag is given), decimal numbers, the
+# extended functions (opt-in).
 NEVER = {
     "jinja2",
+    "confpy.jinja",
+    "confpy.extfuncs",
     "watchfiles",
     "confpy.daemon",
     "confpy.watch",
@@ -88,3 +91,25 @@ def test_file_one_shot_loads_no_http_client(tmp_path: Path) -> None:
     assert (tmp_path / "app.conf").read_text() == "/app/a=1\n"
     assert "yaml" in modules
     assert not modules & (NEVER | {"httpx", "httpcore"})
+
+
+def test_jinja_resource_loads_jinja2_and_a_go_one_does_not(tmp_path: Path) -> None:
+    data = tmp_path / "data.yaml"
+    data.write_text("app:\n  a: 1\n")
+    jinja_dest, go_dest = tmp_path / "j.conf", tmp_path / "g.conf"
+    root = make_confdir(
+        tmp_path / "confdir",
+        {
+            "j.toml": f'[template]\nsrc = "app.j2"\ndest = "{jinja_dest}"\nkeys = ["/app"]\n',
+            "g.toml": f'[template]\nsrc = "app.tmpl"\ndest = "{go_dest}"\nkeys = ["/app"]\n',
+        },
+        {"app.j2": '{% for p in gets("/app/*") %}{{ p.Key }}={{ p.Value }}\n{% endfor %}', "app.tmpl": TEMPLATE},
+    )
+    modules = loaded_modules(tmp_path, "-onetime", "-backend", "file", "-file", str(data), "-confdir", str(root))
+    assert jinja_dest.read_text() == go_dest.read_text() == "/app/a=1\n"
+    assert {"jinja2", "confpy.jinja"} <= modules
+    assert not modules & {"confpy.extfuncs", "confpy.daemon", "watchfiles"}
+    # The same confdir without the Jinja2 resource: no jinja2.
+    (root / "conf.d" / "j.toml").unlink()
+    modules = loaded_modules(tmp_path, "-onetime", "-backend", "file", "-file", str(data), "-confdir", str(root))
+    assert not modules & NEVER

@@ -10,7 +10,8 @@ Usage::
     python tests/gotemplate/conformance/record.py           # (re)write recorded/
     python tests/gotemplate/conformance/record.py --check   # compare, write nothing
 
-The oracle binary is ``$GOTMPL_ORACLE`` (default ``/work/tools-bin/gotmpl-oracle``).
+The oracle binary is ``$GOTMPL_ORACLE``, by default ``../shared/tools/gotmpl-oracle/gotmpl-oracle``
+from the repository root.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 CASES_DIR = HERE / "cases"
 RECORDED_DIR = HERE / "recorded"
-DEFAULT_ORACLE = "/work/tools-bin/gotmpl-oracle"
+DEFAULT_ORACLE = str(HERE.parents[2] / ".." / "shared" / "tools" / "gotmpl-oracle" / "gotmpl-oracle")
 
 # Canonical key order of a recorded case; anything else in a case file is a typo.
 CASE_KEYS = ("name", "template", "data", "numbers", "missingkey", "left", "right", "template_name")
