@@ -37,6 +37,7 @@ debs:
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check confpy tests benchmarks examples
+	$(BIN)/mypy
 
 test: $(VENV)/.test-deps debs lint
 	@$(BIN)/python -m compileall -q confpy

@@ -135,7 +135,7 @@ def list_(*v: Any) -> list[Any]:
     return list(v)
 
 
-def hasKey(d: dict, key: str) -> bool:  # type: ignore[type-arg]  (Go's map[string]interface{})
+def hasKey(d: dict[str, Any], key: str) -> bool:  # Go's map[string]interface{}
     return key in d
 
 

@@ -26,14 +26,14 @@ import math
 import os
 import re
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from confpy.golang import path as gopath
 from confpy.golang import strconv
 from confpy.golang.arith import quo, rem, wrap64
 from confpy.golang.strings import byte_len, go_bytes, to_lower, to_upper
 from confpy.gotemplate.values import IntList, StringList, go_type_name
-from confpy.store import KVPairList, KVStore
+from confpy.store import KVPair, KVPairList, KVPairs
 
 if TYPE_CHECKING:  # imported when called: DNS and time zones are not -onetime's start-up
     from confpy.dnslookup import SRV, ResolvConf, SRVList
@@ -330,12 +330,14 @@ def _json_decode(data: str, want: type | None, go_type: str) -> Any:
 
 def json_(data: str) -> dict[str, Any]:
     """confd's ``json``: a JSON object as a ``map[string]interface{}``."""
-    return _json_decode(data, dict, "map[string]interface {}")
+    decoded: dict[str, Any] = _json_decode(data, dict, "map[string]interface {}")
+    return decoded
 
 
 def jsonArray(data: str) -> list[Any]:
     """confd's ``jsonArray``: a JSON array as a ``[]interface{}``."""
-    return _json_decode(data, list, "[]interface {}")
+    decoded: list[Any] = _json_decode(data, list, "[]interface {}")
+    return decoded
 
 
 def json_value(data: str) -> Any:
@@ -493,8 +495,23 @@ _PURE_FUNCS: dict[str, Callable[..., Any]] = {
 }  # fmt: skip
 
 
+if TYPE_CHECKING:  # for the type checker only: building a Protocol costs start-up time
+
+    class MemkvFunctions(Protocol):
+        """What the function map takes from a store: memkv's functions (a ``KVStore``, or
+        the renderer's slot that forwards to whichever snapshot is current)."""
+
+        def get(self, key: str) -> KVPair: ...
+        def gets(self, pattern: str) -> KVPairs: ...
+        def getv(self, key: str, *v: str) -> str: ...
+        def getvs(self, pattern: str) -> StringList: ...
+        def exists(self, key: str) -> bool: ...
+        def ls(self, path: str) -> StringList: ...
+        def lsdir(self, path: str) -> StringList: ...
+
+
 def confd_funcs(
-    store: KVStore,
+    store: MemkvFunctions,
     *,
     environ: Mapping[str, str] | None = None,
     resolv_conf: ResolvConf | None = None,

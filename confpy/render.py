@@ -104,7 +104,7 @@ class Renderer:
     def _function_map(self, extended: bool) -> dict[str, Callable[..., Any]]:
         funcs = self._funcs.get(extended)
         if funcs is None:
-            funcs = confd_funcs(self._slot, environ=self._environ)  # type: ignore[arg-type]
+            funcs = confd_funcs(self._slot, environ=self._environ)
             if extended:
                 from .extfuncs import extended_funcs
 

@@ -195,7 +195,7 @@ def load_resource(
 
 def _engine(fields: dict[str, Any], src: str, problems: list[str], text: str) -> str:
     """``engine``, else Jinja2 for a src ending in .j2, .jinja or .jinja2, else Go."""
-    engine = fields.get("engine")
+    engine: str | None = fields.get("engine")
     if engine is None:
         return "jinja2" if src.endswith(JINJA_SUFFIXES) else "go"
     if engine not in ENGINES:
@@ -288,7 +288,7 @@ def parse_mode(text: str) -> int:
 
 def _owner_id(fields: dict[str, Any], id_field: str, name_field: str, problems: list[str], text: str) -> int | None:
     """uid/gid (-1 or absent: the effective id); else owner/group resolved by name."""
-    explicit = fields.get(id_field)
+    explicit: int | None = fields.get(id_field)
     if explicit is not None and explicit != -1:
         if explicit < -1:
             problems.append(f"{_where(text, id_field)}{id_field} {explicit} is not a valid id")

@@ -31,7 +31,7 @@ class Backoff:
         self._rng = rng or random.Random()
 
     def next_delay(self) -> float:
-        ceiling = min(self.cap, self.base * (2**self.attempt))
+        ceiling = min(self.cap, self.base * (1 << self.attempt))
         self.attempt += 1
         return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -163,7 +163,7 @@ def build_flagset(program: str) -> FlagSet:
     flagset = FlagSet(program)
     for name, attr, kind, usage in _FLAGS:
         default = getattr(defaults, attr) if attr and hasattr(defaults, attr) else None
-        parse = parse_seconds if kind == "duration" else None
+        parse: Callable[[str], Any] | None = parse_seconds if kind == "duration" else None
         if name == "debounce":
             parse = _check_debounce
         flagset.add(Flag(name, kind, usage, default, parse))

@@ -108,7 +108,7 @@ def parse_simple_toml(text: str) -> dict[str, Any] | None:
 def _array(content: str) -> list[str] | None:
     """The strings of an array's inside, or None if it holds anything else."""
     items: list[str] = []
-    position = _ARRAY_SPACE.match(content).end()  # type: ignore[union-attr]
+    position = _skip_space(content, 0)
     while position < len(content):
         item = _ARRAY_ITEM.match(content, position)
         if item is None:
@@ -117,8 +117,14 @@ def _array(content: str) -> list[str] | None:
         position = item.end()
         if not item["comma"]:
             return items if position == len(content) else None
-        position = _ARRAY_SPACE.match(content, position).end()  # type: ignore[union-attr]
+        position = _skip_space(content, position)
     return items
+
+
+def _skip_space(content: str, position: int) -> int:
+    """The position after the blanks, newlines and comments at ``position``."""
+    space = _ARRAY_SPACE.match(content, position)
+    return space.end() if space is not None else position  # it matches even nothing
 
 
 def match_keys(table: Mapping[str, Any], names: Iterable[str]) -> dict[str, str]:

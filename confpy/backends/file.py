@@ -108,6 +108,8 @@ _TYPE_NAMES = {bool: "bool", int: "int", _Uint64: "int", float: "float", type(No
 _LoaderBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# The base is PyYAML's C loader when it was built, else the pure one: chosen at run time,
+# so typed Any, which mypy cannot check a subclass of.
 class _GoYamlLoader(_LoaderBase):  # type: ignore[misc]
     """PyYAML's safe loader with go-yaml v2's scalar resolution and string-only keys."""
 

@@ -27,7 +27,7 @@ class GoError(Exception):
 
 def _go_signature(*params: Any, variadic: Any = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
-        fn.__go_signature__ = FuncSignature(tuple(params), variadic)  # type: ignore[attr-defined]
+        setattr(fn, "__go_signature__", FuncSignature(tuple(params), variadic))  # noqa: B010 - read by gotypes.signature_of
         return fn
 
     return mark

@@ -140,7 +140,7 @@ def _parse_directive(s: str, i: int) -> tuple[_Directive, int]:
     d.simple = (d.wid_index is None and d.prec_index is None and d.verb_index is None
                 and d.wid != _STAR and d.prec != _STAR and d.verb is not None)
     if d.simple:
-        d.flags = d.make_flags(d.wid or 0, d.prec if d.has_prec else -1, d.minus, d.zero)
+        d.flags = d.make_flags(d.wid or 0, d.prec if d.has_prec and d.prec is not None else -1, d.minus, d.zero)
     return d, i
 
 

@@ -198,7 +198,8 @@ class Lexer:
                 break
         self.backup()
 
-    def errorf(self, message: str) -> None:
+    def errorf(self, message: str) -> State | None:
+        """Emit an error token; returns the nil state that ends the scan (as Go's)."""
         self._tokens.append(Token(TokenKind.ERROR, self.start, message, self.start_line))
         return None
 

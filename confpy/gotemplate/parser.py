@@ -9,7 +9,7 @@ rewritten into a nested ``if``.
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Callable, Container
 
 from ..golang.strconv import (
     InvalidSyntax,
@@ -316,7 +316,7 @@ class _TreeParser:
         token = self.peek()
         return ActionNode(token.pos, token.line, self.pipeline("command", K.RIGHT_DELIM))
 
-    def break_control(self, keyword: Token, context: str, node_type: type) -> Node:
+    def break_control(self, keyword: Token, context: str, node_type: Callable[[int, int], Node]) -> Node:
         token = self.next_non_space()
         if token.kind != K.RIGHT_DELIM:
             self.unexpected(token, context)

@@ -67,7 +67,7 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
-class GoList(list):
+class GoList(list[Any]):
     """A list with a declared Go type. A plain ``list`` is ``[]interface {}``."""
 
     go_type: ClassVar[str] = "[]interface {}"
@@ -88,7 +88,7 @@ class IntList(GoList):
     elem_type = "int"
 
 
-class GoMap(dict):
+class GoMap(dict[Any, Any]):
     """A dict with a declared Go type. A plain ``dict`` is ``map[string]interface {}``."""
 
     go_type: ClassVar[str] = "map[string]interface {}"
