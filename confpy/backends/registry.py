@@ -26,6 +26,7 @@ _BACKENDS: Final[Mapping[str, str]] = MappingProxyType(
         "file": "confpy.backends.file:FileBackend",
         "env": "confpy.backends.env:EnvBackend",
         "redis": "confpy.backends.redis:RedisBackend",
+        "zookeeper": "confpy.backends.zookeeper:ZooKeeperBackend",
     }
 )
 

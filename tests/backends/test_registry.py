@@ -25,12 +25,12 @@ def test_importing_the_registry_loads_no_http_or_yaml_library() -> None:
 
 
 def test_names() -> None:
-    assert backend_names() == ("env", "etcd", "etcdv3", "file", "redis")
+    assert backend_names() == ("env", "etcd", "etcdv3", "file", "redis", "zookeeper")
 
 
 def test_unknown_backend_lists_the_valid_ones() -> None:
     with pytest.raises(
-        ConfigError, match=r"^Invalid backend 'etcd2': valid backends are env, etcd, etcdv3, file, redis$"
+        ConfigError, match=r"^Invalid backend 'etcd2': valid backends are env, etcd, etcdv3, file, redis, zookeeper$"
     ):
         create_backend(BackendSettings(backend="etcd2"))
 
@@ -76,7 +76,9 @@ def test_etcd_without_nodes_gets_the_defaults() -> None:
         backend.close()
 
 
-@pytest.mark.parametrize(("backend", "package", "extra"), [("redis", "redis", "redis")])
+@pytest.mark.parametrize(
+    ("backend", "package", "extra"), [("redis", "redis", "redis"), ("zookeeper", "kazoo", "zookeeper")]
+)
 def test_a_missing_optional_package_names_the_pip_command(backend: str, package: str, extra: str) -> None:
     """As if the extra were not installed: one FATAL line with the command, exit 1."""
     code = (
