@@ -108,7 +108,7 @@ def _parse_debounce(text: str) -> tuple[float, float]:
 # (flag name, settings field, kind, usage). Defaults come from Settings.
 _FLAGS: tuple[tuple[str, str, str, str], ...] = (
     ("app-id", "app_id", "string", "Vault app-id for the app-id auth backend"),
-    ("auth-token", "auth_token", "string", "auth bearer token (vault)"),
+    ("auth-token", "auth_token", "string", "auth bearer token (vault); the ACL token (consul)"),
     ("auth-type", "auth_type", "string", "vault auth backend type"),
     ("backend", "backend", "string", "backend to use: etcd (the v2 API), etcdv3, consul, redis, zookeeper, file or env"),
     ("basic-auth", "basic_auth", "bool", "use basic auth to authenticate (etcd, consul)"),
@@ -126,7 +126,7 @@ _FLAGS: tuple[tuple[str, str, str, str], ...] = (
     ("node", "nodes", "list", "backend node, host:port or URL; repeatable"),
     ("noop", "noop", "bool", "only show pending changes"),
     ("onetime", "onetime", "bool", "run once and exit"),
-    ("password", "password", "string", "password for basic auth"),
+    ("password", "password", "string", "password for basic auth; the redis password"),
     ("path", "path", "string", "vault mount path"),
     ("prefix", "prefix", "string", "key path prefix, replacing each resource's prefix"),
     ("role-id", "role_id", "string", "vault role id"),

@@ -15,6 +15,12 @@
 ``redis_noconfig``  a redis-server refusing every CONFIG command (ACL), notifications off.
 ``zookeeper``       session-scoped ZooKeeper 3.8 (starting one takes seconds);
                     ``zk_prefix`` a fresh znode prefix per test.
+``consul``          session-scoped in-process implementation of Consul's KV HTTP API
+                    (no Consul can be installed here; see consul_server.py);
+                    ``consul_prefix`` a fresh key prefix per test (no leading slash,
+                    as Consul keys are written).
+``fake_consul``     factory: ``fake_consul(tls=..., acl_tokens=...)`` -> a started
+                    FakeConsul, stopped after the test.
 
 Every confpy the tests run (in-process or as a child) keeps its state file (failed
 reloads owed to the next run) in the session's temporary directory, never in
@@ -33,6 +39,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from consul_server import FakeConsul
 from servers import EtcdServer, FaultServer, PostFaultServer, make_tls_files, require_etcd
 from store_servers import RedisServer, ZooKeeperServer, require_redis, require_zookeeper
 
@@ -181,6 +188,36 @@ def zk_prefix(zookeeper: ZooKeeperServer) -> str:
     if not zookeeper.running:
         zookeeper.start()
     return f"/t-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def consul() -> Iterator[FakeConsul]:
+    server = FakeConsul().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def consul_prefix(consul: FakeConsul) -> str:
+    consul.start()  # an earlier test stopped it and failed before restarting
+    consul.index_override = None
+    return f"t-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture()
+def fake_consul() -> Iterator[Callable[..., FakeConsul]]:
+    made: list[FakeConsul] = []
+
+    def make(**options: Any) -> FakeConsul:
+        server = FakeConsul(**options).start()
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        server.stop()
 
 
 _Fault = TypeVar("_Fault", bound=FaultServer)

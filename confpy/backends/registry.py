@@ -27,6 +27,7 @@ _BACKENDS: Final[Mapping[str, str]] = MappingProxyType(
         "env": "confpy.backends.env:EnvBackend",
         "redis": "confpy.backends.redis:RedisBackend",
         "zookeeper": "confpy.backends.zookeeper:ZooKeeperBackend",
+        "consul": "confpy.backends.consul:ConsulBackend",
     }
 )
 

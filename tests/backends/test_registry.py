@@ -25,12 +25,12 @@ def test_importing_the_registry_loads_no_http_or_yaml_library() -> None:
 
 
 def test_names() -> None:
-    assert backend_names() == ("env", "etcd", "etcdv3", "file", "redis", "zookeeper")
+    assert backend_names() == ("consul", "env", "etcd", "etcdv3", "file", "redis", "zookeeper")
 
 
 def test_unknown_backend_lists_the_valid_ones() -> None:
     with pytest.raises(
-        ConfigError, match=r"^Invalid backend 'etcd2': valid backends are env, etcd, etcdv3, file, redis, zookeeper$"
+        ConfigError, match=r"^Invalid backend 'etcd2': valid backends are consul, env, etcd, etcdv3, file, redis, zookeeper$"
     ):
         create_backend(BackendSettings(backend="etcd2"))
 
