@@ -4,7 +4,8 @@ Nodes are ``host:port`` (or ``host``, port 2181); one ZooKeeper session over one
 connection serves every read and watch. A requested key is walked down: a znode without
 children (a leaf) is a value, the data of a znode with children is ignored, as in confd.
 A missing znode is simply absent (confd failed the resource). Each tree level of every
-key is read with pipelined requests, not one round trip per znode.
+key is read with pipelined requests, not one round trip per znode, and one request per
+znode where possible.
 
 Watch: a data and a child watch on every znode under the watched keys (an ``exists``
 watch on a key that is missing), each re-armed by the read that follows its event. The
@@ -191,18 +192,31 @@ class ZooKeeperBackend:
             return Snapshot({}, None)
         client = self._session()
         values: dict[str, str] = {}
-        level = roots
-        while level:
-            pending = [(path, client.get_children_async(path), client.get_async(path)) for path in level]
-            level = []
-            for path, children_answer, data_answer in pending:
+        # Requested keys are mostly directories and what is under them mostly values:
+        # ask a key for its children first and anything under it for its data (whose
+        # stat says whether it has children), so each znode costs one request, not two.
+        # kazoo spends ~0.2 ms of Python on each request.
+        listing, reading = list(roots), []
+        while listing or reading:
+            children_of = [(path, client.get_children_async(path)) for path in listing]
+            data_of = [(path, client.get_async(path)) for path in reading]
+            listing, reading = [], []
+            for path, answer in children_of:
                 try:
-                    children = self._result(children_answer, path)
-                    data, _ = self._result(data_answer, path)
+                    children = self._result(answer, path)
                 except NoNodeError:  # missing, or deleted while walking: absent
                     continue
                 if children:
-                    level.extend(_join(path, child) for child in sorted(children))
+                    reading.extend(_join(path, child) for child in children)
+                else:
+                    reading.append(path)  # a leaf: its data is the value
+            for path, answer in data_of:
+                try:
+                    data, stat = self._result(answer, path)
+                except NoNodeError:
+                    continue
+                if stat.numChildren:
+                    listing.append(path)  # data of a znode with children is ignored
                 else:
                     values[path] = _text(data)
         return Snapshot(dict(sorted(values.items())), None)
