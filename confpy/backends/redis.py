@@ -14,9 +14,11 @@ strings, one SCAN walk for every prefix together.
 
 Watch: keyspace notifications, every watched prefix PSUBSCRIBEd on one pub/sub
 connection. A notification only names a key, so the key is read again and the change
-emitted (a missing key is a deletion); a change to a hash, or a key turning from a value
-into a prefix and back, emits a fresh snapshot instead. Redis keeps no history to resume
-from, so each watch starts by reading every key (a snapshot) once it is subscribed.
+emitted (a missing key is a deletion; a hash's fields are compared with what was seen).
+A requested key changing kind (a value becoming a prefix, a hash appearing or going), or
+a deletion that would take keys still there with it, emits a fresh snapshot instead.
+Redis keeps no history to resume from, so each watch starts by reading every key (a
+snapshot) once it is subscribed.
 """
 
 from __future__ import annotations
@@ -347,6 +349,10 @@ class RedisBackend:
                 state = _WatchState(self._on_node(position, lambda c: self._read(c, roots)))
                 emit(Snapshot(dict(sorted(state.values.items())), None))
                 self._follow(position, connection, roots, node.db, state, emit, stop)
+        except BackendUnavailable:
+            if stop.is_set() or self._closed:
+                return  # our own shutdown of the connection, not an outage
+            raise
         finally:
             self._pubsub.remove(connection)
             connection.disconnect()
@@ -414,7 +420,7 @@ class RedisBackend:
                     if len(changed) >= _BATCH or not connection.can_read(timeout=0):
                         break
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-                if stop.is_set():
+                if stop.is_set() or self._closed:
                     return
                 raise BackendUnavailable(
                     f"lost the watch on redis at {self.nodes[position].text}: {_reason(exc, self._timeout)}"

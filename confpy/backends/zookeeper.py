@@ -176,7 +176,7 @@ class ZooKeeperBackend:
         except NoNodeError:
             raise
         except KazooTimeoutError:
-            raise BackendUnavailable(f"zookeeper at {self.sources()}: no answer within {self._timeout:g}s") from None
+            raise BackendUnavailable(f"cannot reach zookeeper at {self.sources()}: no answer within {self._timeout:g}s") from None
         except (ConnectionLoss, SessionExpiredError) as exc:
             raise BackendUnavailable(f"lost the connection to zookeeper at {self.sources()}: {type(exc).__name__}") from None
         except NoAuthError:
