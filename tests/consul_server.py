@@ -192,7 +192,7 @@ class FakeConsul:
     acl_tokens: dict[str, tuple[str, ...]] | None = None  # token -> key prefixes it may read
     basic_auth: tuple[str, str] | None = None
     port: int = field(default_factory=free_port)
-    index_override: int | None = None
+    index_override: int | str | None = None  # a string is sent as the header, verbatim
     requests: list[ConsulRequest] = field(default_factory=list)
     _state: _State = field(default_factory=_State)
     _changed: threading.Condition = field(default_factory=threading.Condition)
@@ -318,7 +318,7 @@ class FakeConsul:
             index = entry.modify_index if entry else self._list_index(state, key)
             keys = [key] if entry else []
         if self.index_override is not None:
-            index = self.index_override
+            index = self.index_override  # type: ignore[assignment]
         if self.acl_tokens is not None:
             allowed = self._readable(token, key)
             if allowed is None:
@@ -359,7 +359,7 @@ class FakeConsul:
             generation = self._generation
             while True:
                 status, payload, index = self._read(key, query, token)
-                if wanted <= 0 or index > wanted or generation != self._generation or self._stopping.is_set():
+                if wanted <= 0 or not isinstance(index, int) or index > wanted or generation != self._generation or self._stopping.is_set():
                     return status, payload, index
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:

@@ -203,13 +203,13 @@ class ConsulBackend:
                 if self._watch_socket.was_cut(cuts):
                     continue
                 kept = wanted.keep(values)
-                if answered is not None and index and answered < index:
+                if answered is None:  # no usable X-Consul-Index: the rate limit paces us
+                    index = max(index, 1)
+                elif index and answered < index:
                     index = 0  # went backwards: start over (Consul's blocking-query rules)
-                elif answered is None:
-                    index = 0
                 else:
                     index = max(answered, 1)  # never wait on 0: that returns at once
-                if last is None and answered == since:
+                if last is None and since is not None and answered == since:
                     last = kept  # the caller's snapshot, unchanged
                     continue
                 if kept != last:

@@ -285,6 +285,24 @@ def test_an_index_of_zero_is_never_waited_on(consul: FakeConsul, consul_prefix: 
     run.stop()
 
 
+def test_an_index_that_is_not_a_number_is_paced_by_the_rate_limit(
+    consul: FakeConsul, consul_prefix: str, backend: ConsulBackend
+) -> None:
+    consul.put(f"{consul_prefix}/k", "v")
+    consul.index_override = "not-a-number"
+    consul.requests.clear()
+    run = WatchRun(backend, [f"/{consul_prefix}"], None)
+    run.wait_mirror({f"/{consul_prefix}/k": "v"})
+    consul.put(f"{consul_prefix}/k", "w")
+    run.wait_mirror({f"/{consul_prefix}/k": "w"})
+    time.sleep(1.0)
+    queries = consul.blocking_requests()
+    assert [r.query["index"] for r in queries[:2]] == [["0"], ["1"]]
+    assert len(queries) <= 4 + 5, len(queries)  # the burst, then four a second
+    consul.index_override = None
+    run.stop()
+
+
 def test_churn_is_rate_limited(consul: FakeConsul, consul_prefix: str, backend: ConsulBackend) -> None:
     run = WatchRun(backend, [f"/{consul_prefix}"], backend.get_values([f"/{consul_prefix}"]).index)
     consul.requests.clear()
