@@ -34,7 +34,6 @@ from confpy.backends.base import BackendSettings, Emit, Snapshot, StopSignal
 from confpy.backends.http import (
     CuttableSocket,
     Nodes,
-    clean_key,
     failure_reason,
     make_client,
     normalize_node,
@@ -45,6 +44,7 @@ from confpy.backends.http import (
     tls_verify,
 )
 from confpy.errors import BackendError, ConfigError
+from confpy.golang import path as gopath
 
 __all__ = ["ConsulBackend", "acl_token"]
 
@@ -291,5 +291,5 @@ class ConsulBackend:
                 value = base64.b64decode(raw, validate=True) if raw else b""
             except (ValueError, TypeError):
                 raise BackendError(f"consul at {node}: the value of {entry['Key']!r} is not base64") from None
-            values[clean_key(entry["Key"])] = value.decode("utf-8", "replace")
+            values[gopath.join("/", entry["Key"])] = value.decode("utf-8", "replace")
         return values

@@ -22,7 +22,6 @@ that confd's log format has no room for).
 from __future__ import annotations
 
 import logging
-import posixpath
 import queue
 import socket
 import threading
@@ -51,6 +50,7 @@ from confpy.backends.base import (
     path_key_matches,
 )
 from confpy.errors import BackendError, BackendUnavailable, ConfigError
+from confpy.golang import path as gopath
 
 __all__ = ["ZooKeeperBackend", "parse_node"]
 
@@ -293,8 +293,7 @@ class ZooKeeperBackend:
 def _roots(keys: Iterable[str]) -> list[str]:
     out: dict[str, None] = {}
     for key in keys:
-        key = key.replace("/*", "") or "/"
-        out[posixpath.normpath(key) if key != "/" else key] = None
+        out[gopath.clean(key.replace("/*", "") or "/")] = None
     return list(out)
 
 
@@ -365,7 +364,7 @@ class _Tree:
         if kind == "data":
             if event.type == EventType.DELETED:
                 self.drop(path)
-                parent = posixpath.dirname(path)
+                parent = gopath.dir(path)
                 if parent in self.children:
                     # Now, not at the parent's child event: its leaving may make the
                     # parent a value, and both must go out together.
