@@ -13,12 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_helpers import LOG_LINE
+from cli_helpers import LOG_LINE, stage_files
 from daemon_helpers import ConfpyDaemon, read, wait_until
 from store_adapters import STORES, Store, store_for
 from store_servers import RedisServer, ZooKeeperServer
-
-from confpy.sync import stage_files
 
 TEMPLATE = '{{range gets "/nginx-80/*"}}server {{.Value}};\n{{end}}'
 

@@ -13,15 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_helpers import Run, make_confdir, run_confpy
+from cli_helpers import Run, make_confdir, run_confpy, stage_files
 from conftest import REDIS_PASSWORD
 from consul_server import FakeConsul
 from daemon_helpers import ConfpyDaemon, read, wait_until
 from servers import dead_endpoint
 from store_adapters import STORES, Store, store_for
 from store_servers import RedisServer
-
-from confpy.sync import stage_files
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "registrator-nginx"
