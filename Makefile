@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 # Debian packages the integration tests run for real (servers, not mocks).
-TEST_DEBS := etcd-server
-# Executables that tell whether each package above is present.
-TEST_EXES := etcd
+TEST_DEBS := etcd-server redis-server zookeeper
+# Executables and files that tell whether each package above is present.
+TEST_EXES := etcd redis-server java
+TEST_FILES := /usr/share/java/zookeeper.jar
 
 .PHONY: install demo test lint debs clean
 
@@ -29,6 +30,7 @@ $(VENV)/.test-deps: pyproject.toml | $(BIN)/python
 
 debs:
 	@missing=""; for exe in $(TEST_EXES); do command -v $$exe >/dev/null 2>&1 || missing=1; done; \
+	for file in $(TEST_FILES); do [ -e $$file ] || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages: $(TEST_DEBS)"; \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \

@@ -1,15 +1,21 @@
-"""Watch mode against a real etcd: change-to-file latency, connections, idle CPU, RSS.
+"""Watch mode against a store: change-to-file latency, connections, idle CPU, RSS.
 
-Starts a throw-away etcd (Debian's etcd-server) on free loopback ports, then for 1 and
-200 resources runs ``confpy -watch`` as a subprocess and measures:
+Starts a throw-away store (etcd by default; redis, zookeeper or consul with --backend,
+see stores.py) on free loopback ports, then for 1 and 200 resources runs ``confpy
+-watch`` as a subprocess and measures:
 
-* latency from a PUT to the rendered file showing the new value (p50/p99), both from
-  the moment the PUT is sent and from the moment etcd acknowledges it;
-* established TCP connections from confpy to etcd;
+* latency from a write to the rendered file showing the new value (p50/p99), both from
+  the moment the write is sent and from the moment the store acknowledges it;
+* established TCP connections from confpy to the store;
 * CPU used by confpy while idle for 10 s (percent of one core);
 * confpy's peak RSS (VmHWM).
 
-Usage: python benchmarks/watch.py [--changes 200] [--idle 10]
+``--pause`` waits between changes: consul's watch is rate limited to four queries a
+second once changes come back to back (as Consul's docs ask of blocking-query clients),
+so back-to-back changes measure that limit, not the watch.
+
+Usage: python benchmarks/watch.py [--backend etcd|redis|zookeeper|consul|all] [--changes 200]
+       [--idle 10] [--pause 0]
 """
 
 from __future__ import annotations
@@ -27,13 +33,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from daemon_helpers import count_connections  # noqa: E402
-from throwaway_etcd import throwaway_etcd  # noqa: E402
+from stores import BACKENDS, BenchStore, throwaway_store  # noqa: E402
 
 
 def write_confdir(confdir: Path, out: Path, count: int) -> None:
@@ -99,16 +103,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run(count: int, url: str, changes: int, idle: float, work: Path) -> None:
+def run(count: int, store: BenchStore, changes: int, idle: float, work: Path, pause: float) -> None:
     confdir, out = work / f"confdir{count}", work / f"out{count}"
     out.mkdir()
     write_confdir(confdir, out, count)
-    client = httpx.Client(base_url=url)
-    for i in range(count):
-        client.put(f"/v2/keys/svc{i}-80/c0", data={"value": f"10.0.0.{i % 250}:80"})
+    store.put_many({f"/svc{i}-80/c0": f"10.0.0.{i % 250}:80" for i in range(count)})
     confpy = subprocess.Popen(
-        [sys.executable, "-m", "confpy", "-watch", "-backend", "etcd", "-node", url, "-confdir", str(confdir),
-         "-log-level", "error"],
+        [sys.executable, "-m", "confpy", "-watch", "-backend", store.backend, "-node", store.node,
+         "-confdir", str(confdir), "-log-level", "error"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     watch = Inotify(out)
@@ -117,16 +119,16 @@ def run(count: int, url: str, changes: int, idle: float, work: Path) -> None:
             wait_for(out / f"svc{i:03d}.conf", "server", watch, timeout=60)
         from_sent, from_acked = [], []
         for n in range(changes):
+            time.sleep(pause)
             i = n % count
             value = f"10.9.{n // 250}.{n % 250}:{1000 + n}"
             sent = time.perf_counter()
-            client.put(f"/v2/keys/svc{i}-80/c{n}", data={"value": value})
+            store.put(f"/svc{i}-80/c{n}", value)
             acked = time.perf_counter()
             done = wait_for(out / f"svc{i:03d}.conf", value, watch)
             from_sent.append((done - sent) * 1000)
             from_acked.append(max(0.0, done - acked) * 1000)
-        port = int(url.rsplit(":", 1)[1])
-        connections = count_connections(confpy.pid, port)
+        connections = count_connections(confpy.pid, store.port)
         before = cpu_seconds(confpy.pid)
         time.sleep(idle)
         idle_cpu = (cpu_seconds(confpy.pid) - before) / idle * 100
@@ -135,25 +137,28 @@ def run(count: int, url: str, changes: int, idle: float, work: Path) -> None:
         watch.close()
         confpy.send_signal(signal.SIGTERM)
         confpy.wait(timeout=10)
-        client.close()
-    print(f"{count} resource(s), {changes} changes:")
-    print(f"  change-to-file latency from PUT sent:  p50 {statistics.median(from_sent):.2f} ms, p99 {percentile(from_sent, 0.99):.2f} ms")
-    print(f"  change-to-file latency from PUT acked: p50 {statistics.median(from_acked):.2f} ms, p99 {percentile(from_acked, 0.99):.2f} ms")
-    print(f"  TCP connections to etcd: {connections}")
+    spacing = f", {pause:g} s apart" if pause else ""
+    print(f"{store.backend}, {count} resource(s), {changes} changes{spacing}:")
+    print(f"  change-to-file latency from write sent:  p50 {statistics.median(from_sent):.2f} ms, p99 {percentile(from_sent, 0.99):.2f} ms")
+    print(f"  change-to-file latency from write acked: p50 {statistics.median(from_acked):.2f} ms, p99 {percentile(from_acked, 0.99):.2f} ms")
+    print(f"  TCP connections to {store.backend}: {connections}")
     print(f"  CPU while idle for {idle:g}s: {idle_cpu:.2f}% of one core")
     print(f"  peak RSS: {rss:.1f} MiB")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backend", choices=[*BACKENDS, "all"], default="etcd")
     parser.add_argument("--changes", type=int, default=200)
     parser.add_argument("--idle", type=float, default=10.0)
+    parser.add_argument("--pause", type=float, default=0.0, help="seconds between changes")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="confpy-watch-bench-") as tmp:
-        work = Path(tmp)
-        with throwaway_etcd(work) as url:
-            for count in (1, 200):
-                run(count, url, args.changes, args.idle, work)
+    for backend in BACKENDS if args.backend == "all" else (args.backend,):
+        with tempfile.TemporaryDirectory(prefix="confpy-watch-bench-") as tmp:
+            work = Path(tmp)
+            with throwaway_store(backend, work) as store:
+                for count in (1, 200):
+                    run(count, store, args.changes, args.idle, work, args.pause)
 
 if __name__ == "__main__":
     main()

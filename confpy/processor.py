@@ -149,6 +149,7 @@ def backend_settings(settings: Settings) -> BackendSettings:
         basic_auth=settings.basic_auth,
         username=settings.username,
         password=settings.password,
+        auth_token=settings.auth_token,
         client_cert=settings.client_cert,
         client_key=settings.client_key,
         client_cakeys=settings.client_cakeys,

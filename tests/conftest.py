@@ -8,6 +8,19 @@
                     holds the CA and certificate files; started on first use).
 ``fault_server``    factory: ``fault_server(mode, **options)`` -> a running FaultServer.
 ``post_fault_server`` the same, answering POSTs too (the v3 gateway): a PostFaultServer.
+``redis``           session-scoped redis-server (TCP port and unix socket, keyspace
+                    notifications off as redis ships); ``redis_prefix`` a fresh key prefix
+                    per test, with the notifications reset to off.
+``redis_secured``   a redis-server requiring a password whose CONFIG SET is refused (ACL).
+``redis_noconfig``  a redis-server refusing every CONFIG command (ACL), notifications off.
+``zookeeper``       session-scoped ZooKeeper 3.8 (starting one takes seconds);
+                    ``zk_prefix`` a fresh znode prefix per test.
+``consul``          session-scoped in-process implementation of Consul's KV HTTP API
+                    (no Consul can be installed here; see consul_server.py);
+                    ``consul_prefix`` a fresh key prefix per test (no leading slash,
+                    as Consul keys are written).
+``fake_consul``     factory: ``fake_consul(tls=..., acl_tokens=...)`` -> a started
+                    FakeConsul, stopped after the test.
 
 Every confpy the tests run (in-process or as a child) keeps its state file (failed
 reloads owed to the next run) in the session's temporary directory, never in
@@ -26,7 +39,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from consul_server import FakeConsul
 from servers import EtcdServer, FaultServer, PostFaultServer, make_tls_files, require_etcd
+from store_servers import RedisServer, ZooKeeperServer, require_redis, require_zookeeper
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -93,6 +108,115 @@ def etcd_tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdServer]:
     try:
         yield server
     finally:
+        server.stop()
+
+
+def _start_with_retries(make: Callable[[], Any]) -> Any:
+    for attempt in range(3):
+        server = make()
+        try:
+            server.start()
+            return server
+        except RuntimeError:
+            # Most likely a port taken between picking it and the server binding it.
+            server.stop()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+REDIS_PASSWORD = "s3cret-redis-Pw"  # tests grep the output for it: it must never show
+
+
+def _redis(tmp_path_factory: pytest.TempPathFactory, name: str, **options: Any) -> Iterator[RedisServer]:
+    binary = require_redis()
+    server: RedisServer = _start_with_retries(
+        lambda: RedisServer(binary=binary, base_dir=tmp_path_factory.mktemp(name), **options)
+    )
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A running redis-server: ``.endpoint``, ``.unix_socket``, ``.client`` (redis-py),
+    ``stop()``/``start()`` to kill and revive it with its data. A test that stops it
+    starts it again in a ``finally``."""
+    yield from _redis(tmp_path_factory, "redis")
+
+
+@pytest.fixture()
+def redis_prefix(redis: RedisServer) -> str:
+    """A key prefix no other test uses; keyspace notifications are off again."""
+    if not redis.running:  # an earlier test stopped it and failed before restarting
+        redis.start()
+    redis.config_set("notify-keyspace-events", redis.notify_keyspace_events)
+    return f"/t-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def redis_secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """AUTH required (``REDIS_PASSWORD``); CONFIG GET allowed, CONFIG SET refused."""
+    yield from _redis(tmp_path_factory, "redis-secured", password=REDIS_PASSWORD, acl=("-config|set",))
+
+
+@pytest.fixture(scope="session")
+def redis_noconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """Every CONFIG command refused, as managed services do."""
+    yield from _redis(tmp_path_factory, "redis-noconfig", acl=("-config",))
+
+
+@pytest.fixture(scope="session")
+def zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZooKeeperServer]:
+    """A running ZooKeeper: ``.endpoint``, ``put``/``delete``, ``.client`` (kazoo),
+    ``watches()`` (server-side count), ``stop()``/``start()``."""
+    java = require_zookeeper()
+    server: ZooKeeperServer = _start_with_retries(
+        lambda: ZooKeeperServer(java=java, base_dir=tmp_path_factory.mktemp("zookeeper"))
+    )
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def zk_prefix(zookeeper: ZooKeeperServer) -> str:
+    """A znode prefix no other test uses."""
+    if not zookeeper.running:
+        zookeeper.start()
+    return f"/t-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def consul() -> Iterator[FakeConsul]:
+    server = FakeConsul().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def consul_prefix(consul: FakeConsul) -> str:
+    consul.start()  # an earlier test stopped it and failed before restarting
+    consul.index_override = None
+    return f"t-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture()
+def fake_consul() -> Iterator[Callable[..., FakeConsul]]:
+    made: list[FakeConsul] = []
+
+    def make(**options: Any) -> FakeConsul:
+        server = FakeConsul(**options).start()
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
         server.stop()
 
 

@@ -171,7 +171,7 @@ def test_an_unknown_backend_is_refused_before_anything_is_logged_about_it(tmp_pa
     run = run_confpy("-onetime", "-backend", "etcd3", "-confdir", str(tmp_path))
     assert run.code == 1
     assert [(entry.level, entry.message) for entry in run.logs] == [
-        ("FATAL", "Invalid backend 'etcd3': valid backends are env, etcd, etcdv3, file")
+        ("FATAL", "Invalid backend 'etcd3': valid backends are consul, env, etcd, etcdv3, file, redis, zookeeper")
     ]
 
 

@@ -165,7 +165,7 @@ def test_usage_layout(flags: FlagSet) -> None:
     # Go's PrintDefaults: sorted, "  -name type" then a tab-indented usage line.
     names = [line.split()[0] for line in lines[1:] if line.startswith("  -")]
     assert names == sorted(names)
-    assert "  -backend string\n    \tbackend to use: etcd (the v2 API), etcdv3, file or env (default \"etcd\")\n" in usage
+    assert "  -backend string\n    \tbackend to use: etcd (the v2 API), etcdv3, consul, redis, zookeeper, file or env (default \"etcd\")\n" in usage
     assert "  -interval int\n" in usage and "(default 600)" in usage
     assert "  -node value\n" in usage
     assert "  -onetime\n    \trun once and exit\n" in usage

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import make_confdir
+from consul_server import FakeConsul
 from servers import EtcdServer
+from store_servers import RedisServer, ZooKeeperServer
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -113,3 +115,31 @@ def test_jinja_resource_loads_jinja2_and_a_go_one_does_not(tmp_path: Path) -> No
     (root / "conf.d" / "j.toml").unlink()
     modules = loaded_modules(tmp_path, "-onetime", "-backend", "file", "-file", str(data), "-confdir", str(root))
     assert not modules & NEVER
+
+
+def test_redis_one_shot_loads_no_http_client(tmp_path: Path, redis: RedisServer, redis_prefix: str) -> None:
+    redis.client.set(f"{redis_prefix}/app/a", "1")
+    root = confdir(tmp_path, redis_prefix)
+    modules = loaded_modules(tmp_path, "-onetime", "-backend", "redis", "-node", redis.endpoint, "-confdir", str(root))
+    assert (tmp_path / "app.conf").read_text() == "/app/a=1\n"
+    assert "redis" in modules
+    # redis-py itself imports concurrent.futures (and asyncio): nothing confpy can keep out.
+    assert not modules & ((NEVER - {"concurrent.futures"}) | {"httpx", "kazoo", "yaml", "tomllib", "tomli"})
+
+
+def test_zookeeper_one_shot_loads_no_http_client(tmp_path: Path, zookeeper: ZooKeeperServer, zk_prefix: str) -> None:
+    zookeeper.put(f"{zk_prefix}/app/a", "1")
+    root = confdir(tmp_path, zk_prefix)
+    modules = loaded_modules(tmp_path, "-onetime", "-backend", "zookeeper", "-node", zookeeper.endpoint, "-confdir", str(root))
+    assert (tmp_path / "app.conf").read_text() == "/app/a=1\n"
+    assert "kazoo.client" in modules
+    assert not modules & (NEVER | {"httpx", "redis", "yaml", "tomllib", "tomli"})
+
+
+def test_consul_one_shot_loads_neither_redis_nor_kazoo(tmp_path: Path, consul: FakeConsul, consul_prefix: str) -> None:
+    consul.put(f"{consul_prefix}/app/a", "1")
+    root = confdir(tmp_path, "/" + consul_prefix)
+    modules = loaded_modules(tmp_path, "-onetime", "-backend", "consul", "-node", consul.endpoint, "-confdir", str(root))
+    assert (tmp_path / "app.conf").read_text() == "/app/a=1\n"
+    assert "httpx" in modules
+    assert not modules & (NEVER | {"redis", "kazoo", "yaml", "tomllib", "tomli"})

@@ -20,7 +20,8 @@ class BackendSettings(NamedTuple):
     scheme: str = "http"  # -scheme
     basic_auth: bool = False  # -basic-auth
     username: str = ""  # -username
-    password: str = ""  # -password
+    password: str = ""  # -password (redis: the password too, as -client-key)
+    auth_token: str = ""  # -auth-token (consul: the ACL token)
     client_cert: str = ""  # -client-cert
     client_key: str = ""  # -client-key
     client_cakeys: str = ""  # -client-ca-keys

@@ -1,7 +1,8 @@
 """Backend name -> implementation, imported only when that backend is used.
 
 Importing this module pulls in no HTTP or YAML library: each backend module is imported
-by name in ``create_backend``, so ``-backend env`` never loads httpx.
+by name in ``create_backend``, so ``-backend env`` never loads httpx, and redis-py or
+kazoo (optional extras) are needed only by the backend that uses them.
 """
 
 from __future__ import annotations
@@ -24,13 +25,27 @@ _BACKENDS: Final[Mapping[str, str]] = MappingProxyType(
         "etcdv3": "confpy.backends.etcdv3:EtcdV3Backend",
         "file": "confpy.backends.file:FileBackend",
         "env": "confpy.backends.env:EnvBackend",
+        "redis": "confpy.backends.redis:RedisBackend",
+        "zookeeper": "confpy.backends.zookeeper:ZooKeeperBackend",
+        "consul": "confpy.backends.consul:ConsulBackend",
     }
+)
+
+# Backends whose client library is an optional extra: name -> (top-level module, extra).
+_EXTRAS: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
+    {"redis": ("redis", "redis"), "zookeeper": ("kazoo", "zookeeper")}
 )
 
 # confd's default nodes when none are configured (inventory §2.5); etcd's come from
 # ETCDCTL_PEERS first.
 _DEFAULT_NODES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
-    {"etcd": ("http://127.0.0.1:4001",), "etcdv3": ("127.0.0.1:2379",)}
+    {
+        "etcd": ("http://127.0.0.1:4001",),
+        "etcdv3": ("127.0.0.1:2379",),
+        "consul": ("127.0.0.1:8500",),
+        "redis": ("127.0.0.1:6379",),
+        "zookeeper": ("127.0.0.1:2181",),
+    }
 )
 
 
@@ -71,6 +86,16 @@ def create_backend(settings: BackendSettings) -> Backend:
         if nodes:
             settings = settings._replace(nodes=nodes)
     module_name, _, class_name = _BACKENDS[name].partition(":")
-    backend_class = getattr(importlib.import_module(module_name), class_name)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        package, extra = _EXTRAS.get(name, ("", ""))
+        if package and (exc.name or "").partition(".")[0] == package:
+            raise ConfigError(
+                f"-backend {name} needs the Python package {package!r}, which is not "
+                f"installed: pip install 'confpy[{extra}]'"
+            ) from None
+        raise
+    backend_class = getattr(module, class_name)
     backend: Backend = backend_class(settings)
     return backend

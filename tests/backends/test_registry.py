@@ -25,12 +25,12 @@ def test_importing_the_registry_loads_no_http_or_yaml_library() -> None:
 
 
 def test_names() -> None:
-    assert backend_names() == ("env", "etcd", "etcdv3", "file")
+    assert backend_names() == ("consul", "env", "etcd", "etcdv3", "file", "redis", "zookeeper")
 
 
 def test_unknown_backend_lists_the_valid_ones() -> None:
     with pytest.raises(
-        ConfigError, match=r"^Invalid backend 'etcd2': valid backends are env, etcd, etcdv3, file$"
+        ConfigError, match=r"^Invalid backend 'etcd2': valid backends are consul, env, etcd, etcdv3, file, redis, zookeeper$"
     ):
         create_backend(BackendSettings(backend="etcd2"))
 
@@ -55,6 +55,9 @@ def test_default_nodes() -> None:
         "http://b:2",
     )
     assert default_nodes("env", {"ETCDCTL_PEERS": "x"}) == ()
+    assert default_nodes("redis", {}) == ("127.0.0.1:6379",)
+    assert default_nodes("zookeeper", {}) == ("127.0.0.1:2181",)
+    assert default_nodes("consul", {}) == ("127.0.0.1:8500",)
     assert default_nodes("file", {}) == ()
 
 
@@ -71,3 +74,23 @@ def test_etcd_without_nodes_gets_the_defaults() -> None:
         assert backend.sources() == "http://127.0.0.1:4001"
     finally:
         backend.close()
+
+
+@pytest.mark.parametrize(
+    ("backend", "package", "extra"), [("redis", "redis", "redis"), ("zookeeper", "kazoo", "zookeeper")]
+)
+def test_a_missing_optional_package_names_the_pip_command(backend: str, package: str, extra: str) -> None:
+    """As if the extra were not installed: one FATAL line with the command, exit 1."""
+    code = (
+        f"import sys; sys.modules[{package!r}] = None\n"
+        "from confpy.cli import main\n"
+        f"sys.exit(main(['-onetime', '-backend', {backend!r}, '-confdir', '/nonexistent']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1, done.stderr
+    fatal = [line for line in done.stderr.splitlines() if " FATAL " in line]
+    assert len(fatal) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert fatal[0].endswith(
+        f"FATAL -backend {backend} needs the Python package {package!r}, which is not installed: "
+        f"pip install 'confpy[{extra}]'"
+    )
