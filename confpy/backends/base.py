@@ -43,7 +43,7 @@ class Snapshot(NamedTuple):
     """
 
     values: Mapping[str, str]
-    index: int | None = None
+    index: int | None = None  # type: ignore[assignment]  # the store's revision (X-Etcd-Index, X-Consul-Index): confd's word; it shadows tuple.index(), never called on a record
 
 
 class Change(NamedTuple):
@@ -51,7 +51,7 @@ class Change(NamedTuple):
 
     key: str  # full store key, leading ``/``
     value: str | None  # None: deleted, with everything under it (a directory)
-    index: int | None = None  # the store's revision of the change, where it has one
+    index: int | None = None  # type: ignore[assignment]  # the store's revision of the change; shadows tuple.index(), never called on a record
 
 
 Emit = Callable[["Change | Snapshot"], None]

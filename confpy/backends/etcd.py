@@ -30,7 +30,6 @@ from confpy.backends.base import (
 from confpy.backends.http import (
     CuttableSocket,
     Nodes,
-    clean_key,
     failure_reason,
     make_client,
     normalize_node,
@@ -40,6 +39,7 @@ from confpy.backends.http import (
     tls_verify,
 )
 from confpy.errors import BackendError, ConfigError, HistoryLost
+from confpy.golang import path as gopath
 
 __all__ = ["COALESCE_KEYS", "DEFAULT_WORKERS", "EtcdIndexCleared", "EtcdV2Backend", "WatchResult"]
 
@@ -122,7 +122,7 @@ class EtcdV2Backend:
     # -- Backend protocol -----------------------------------------------------------------
 
     def get_values(self, keys: Sequence[str]) -> Snapshot:
-        unique = list(dict.fromkeys(clean_key(k) for k in keys))
+        unique = list(dict.fromkeys(gopath.clean("/" + k) for k in keys))
         if not unique:
             return Snapshot({}, None)
         if len(unique) > COALESCE_KEYS:
@@ -159,7 +159,7 @@ class EtcdV2Backend:
         for key, value in values.items():
             probe = key
             while probe not in wanted and probe != "/":  # is the key or a parent wanted?
-                probe = posixpath.dirname(probe)
+                probe = gopath.dir(probe)
             if probe in wanted:
                 kept[key] = value
         return Snapshot(kept, index)
@@ -168,7 +168,7 @@ class EtcdV2Backend:
         """Long-polls on the keys' common directory, each from the index after the last
         change seen. Raises ``EtcdIndexCleared`` (a ``HistoryLost``) when etcd no longer
         keeps the events after ``since``."""
-        root = posixpath.commonpath([clean_key(k) for k in keys]) if keys else "/"
+        root = posixpath.commonpath([gopath.clean("/" + k) for k in keys]) if keys else "/"
         index = since + 1 if since is not None else None
         with stop.on_set(self._watch_socket.cut):
             while not stop.is_set():
@@ -218,7 +218,7 @@ class EtcdV2Backend:
             cuts = self._watch_socket.begin()
         if cuts is None:
             return None
-        query = f"{quote(clean_key(prefix))}?wait=true&recursive=true"
+        query = f"{quote(gopath.clean('/' + prefix))}?wait=true&recursive=true"
         if wait_index is not None:
             query += f"&waitIndex={wait_index}"
         timeouts = httpx.Timeout(self._timeout, read=timeout)

@@ -32,7 +32,6 @@ from confpy.backends.base import (
 from confpy.backends.http import (
     CuttableSocket,
     Nodes,
-    clean_key,
     failure_reason,
     make_client,
     normalize_node,
@@ -43,6 +42,7 @@ from confpy.backends.http import (
     tls_verify,
 )
 from confpy.errors import BackendError, BackendUnavailable, ConfigError, HistoryLost
+from confpy.golang import path as gopath
 
 __all__ = ["COALESCE_KEYS", "PAGE_SIZE", "TXN_OPS", "EtcdCompacted", "EtcdV3Backend"]
 
@@ -217,7 +217,7 @@ class EtcdV3Backend:
     # -- Backend protocol -----------------------------------------------------------------
 
     def get_values(self, keys: Sequence[str]) -> Snapshot:
-        unique = sorted({clean_key(k) for k in keys})
+        unique = sorted({gopath.clean("/" + k) for k in keys})
         if not unique:
             return Snapshot({}, None)
         try:
@@ -324,7 +324,7 @@ class EtcdV3Backend:
         ``BackendUnavailable`` when no node confirms the watch or the stream breaks,
         ``BackendError`` when etcd refuses it.
         """
-        root = posixpath.commonpath([clean_key(k) for k in keys]) if keys else "/"
+        root = posixpath.commonpath([gopath.clean("/" + k) for k in keys]) if keys else "/"
         start, end = _key_range(root)
         revision = since + 1 if since is not None else 0
         create = {"key": _b64(start), "range_end": _b64(end), "start_revision": revision}

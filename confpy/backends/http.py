@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
-import posixpath
 import socket
 import ssl
 import threading
@@ -23,7 +22,6 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "CuttableSocket",
     "Nodes",
-    "clean_key",
     "failure_reason",
     "make_client",
     "normalize_node",
@@ -188,12 +186,6 @@ def normalize_node(node: str, scheme: str, store: str = "etcd") -> str:
             "-username -password, not in the node URL"
         )
     return node.rstrip("/")
-
-
-def clean_key(key: str) -> str:
-    """Go's path.Clean of an absolute key, as the Go client builds its URLs."""
-    cleaned = posixpath.normpath("/" + key.lstrip("/"))
-    return "/" + cleaned.lstrip("/")
 
 
 def _is_loopback(host: str) -> bool:

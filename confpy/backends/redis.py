@@ -99,8 +99,13 @@ def _reason(exc: BaseException, timeout: float) -> str:
     return (str(exc) or type(exc).__name__).rstrip(".").lower()
 
 
-def _text(data: bytes) -> str:
-    return data.decode("utf-8", "replace")
+def _text(data: bytes | str) -> str:
+    return data if isinstance(data, str) else data.decode("utf-8", "replace")
+
+
+def _untyped(client: redis.Redis) -> Any:
+    """redis-py leaves execute_command untyped (its answer depends on the command)."""
+    return client
 
 
 def _glob_escape(text: str) -> str:
@@ -360,7 +365,7 @@ class RedisBackend:
     def _ensure_notifications(self, client: redis.Redis, node: str) -> None:
         """Turn on the keyspace notifications watch needs, or say what to set."""
         try:
-            answer = client.execute_command("CONFIG", "GET", "notify-keyspace-events")
+            answer = _untyped(client).execute_command("CONFIG", "GET", "notify-keyspace-events")
         except redis.ResponseError as exc:  # CONFIG renamed or not permitted
             log.warning(
                 "Cannot read notify-keyspace-events on redis at %s (%s): watch mode needs it to "
@@ -372,7 +377,7 @@ class RedisBackend:
         if wanted == current:
             return
         try:
-            client.execute_command("CONFIG", "SET", "notify-keyspace-events", wanted)
+            _untyped(client).execute_command("CONFIG", "SET", "notify-keyspace-events", wanted)
         except redis.ResponseError as exc:
             raise BackendError(
                 f"redis at {node} sends no keyspace notifications (notify-keyspace-events is "

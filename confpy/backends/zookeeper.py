@@ -196,7 +196,7 @@ class ZooKeeperBackend:
         # ask a key for its children first and anything under it for its data (whose
         # stat says whether it has children), so each znode costs one request, not two.
         # kazoo spends ~0.2 ms of Python on each request.
-        listing, reading = list(roots), []
+        listing, reading = list(roots), list[str]()
         while listing or reading:
             children_of = [(path, client.get_children_async(path)) for path in listing]
             data_of = [(path, client.get_async(path)) for path in reading]
