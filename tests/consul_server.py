@@ -97,6 +97,10 @@ class _State:
     index: int = 1  # the kvs table's index (raft index of the last KV write)
 
 
+# Its own generator: the module's global one belongs to the test run (hypothesis watches it).
+_JITTER = random.Random()
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
@@ -354,7 +358,7 @@ class FakeConsul:
         except ValueError as exc:
             return 400, f"Invalid blocking query parameter: {exc}", None
         wait = min(wait, MAX_WAIT)
-        deadline = time.monotonic() + wait + random.uniform(0, wait / 16)
+        deadline = time.monotonic() + wait + _JITTER.uniform(0, wait / 16)
         with self._changed:
             generation = self._generation
             while True:
