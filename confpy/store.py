@@ -68,7 +68,7 @@ class KVPairs(KVPairList):
 
 
 def store_key(full_key: str, prefix: str) -> str:
-    """The key a template sees (confd §3.3 step 4): strip ``prefix`` as a plain string
+    """The key a template sees, as confd makes it: strip ``prefix`` as a plain string
     prefix (no path-boundary check), then ``path.Join("/", rest)``."""
     rest = full_key[len(prefix) :] if full_key.startswith(prefix) else full_key
     return gopath.clean("/" + rest)
@@ -97,11 +97,6 @@ class KVStore:
         self._keys: list[str] = sorted(self._pairs)
         self._all_clean: bool | None = None
         self._cache: dict[tuple[str, str], tuple[Any, ...]] = {}
-
-    @classmethod
-    def from_backend(cls, values: Mapping[str, str], prefix: str) -> KVStore:
-        """A snapshot of a backend's ``{full_key: value}`` answer for ``prefix``."""
-        return cls((store_key(k, prefix), v) for k, v in values.items())
 
     def __len__(self) -> int:
         return len(self._pairs)

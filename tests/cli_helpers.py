@@ -31,7 +31,7 @@ __all__ = [
     "stage_files",
 ]
 
-# The compatibility checklist's regex (inventory §10), with groups.
+# confd's log line (logrus' text formatter as confd sets it up), with groups.
 LOG_LINE = re.compile(
     r"^(?P<time>\S+) (?P<host>\S+) (?P<argv0>\S+)\[(?P<pid>\d+)\]: "
     r"(?P<level>DEBUG|INFO|WARNING|ERROR|FATAL) (?P<message>.*)$"

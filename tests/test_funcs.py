@@ -3,7 +3,7 @@
 
 Expected error texts were recorded with the gotmpl-oracle (Go 1.19's strconv,
 encoding/json, encoding/base64 and strings); where confd differs from the oracle on
-purpose (div/mod by zero panic, reverse in place, sortByLength) the inventory is followed.
+purpose (div/mod by zero panic, reverse in place, sortByLength) confd's source is followed.
 """
 
 from __future__ import annotations

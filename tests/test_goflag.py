@@ -1,4 +1,4 @@
-"""Go's ``flag`` package rules, as confd's command line follows them (inventory §1)."""
+"""Go's ``flag`` package rules, as confd's command line follows them."""
 
 from __future__ import annotations
 

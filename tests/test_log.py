@@ -64,7 +64,7 @@ def test_timestamp_in_local_zone_with_offset(timezone: None, monkeypatch: pytest
 
 
 def test_message_is_not_reformatted() -> None:
-    # confd's Sprintf quirk mangles "%" (inventory §4.6); we print the message as given.
+    # confd's Sprintf quirk mangles "%"; we print the message as given.
     line = ConfdFormatter("confd").format(record(logging.ERROR, "50%s done"))
     assert line.endswith(" ERROR 50%s done")
 

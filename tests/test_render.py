@@ -1,4 +1,4 @@
-"""Rendering a resource's template over its store view, with confd's errors (§3.6)."""
+"""Rendering a resource's template over its store view, with confd's errors."""
 
 from __future__ import annotations
 

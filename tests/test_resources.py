@@ -1,4 +1,4 @@
-"""Template resources: discovery, ``[template]`` fields, mode, prefix and keys (§3.1-§3.5)."""
+"""Template resources: discovery, ``[template]`` fields, mode, prefix and keys."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The sync engine: stage, compare, check, commit, reload (inventory §3.6-§3.9)."""
+"""The sync engine: stage, compare, check, commit, reload."""
 
 from __future__ import annotations
 
@@ -137,7 +137,7 @@ def test_mode_alone_triggers_a_sync(tmp_path: Path, dest: Path) -> None:
 
 
 def test_setuid_mode_is_shown_as_go_shows_it(tmp_path: Path, dest: Path) -> None:
-    # confd cannot set setuid (§3.5), so a setuid dest always differs; Go's FileMode
+    # confd cannot set setuid, so a setuid dest always differs; Go's FileMode
     # string marks setuid with a leading "u".
     dest.chmod(0o4755)
     with capture_logs() as logs:

@@ -36,7 +36,7 @@ _EXTRAS: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
     {"redis": ("redis", "redis"), "zookeeper": ("kazoo", "zookeeper")}
 )
 
-# confd's default nodes when none are configured (inventory §2.5); etcd's come from
+# confd's default nodes when none are configured; etcd's come from
 # ETCDCTL_PEERS first.
 _DEFAULT_NODES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
     {
