@@ -3,10 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 # Debian packages the integration tests run for real (servers, not mocks).
-TEST_DEBS := etcd-server redis-server zookeeper
+TEST_DEBS := etcd-server redis-server zookeeper nginx-light
 # Executables and files that tell whether each package above is present.
 TEST_EXES := etcd redis-server java
-TEST_FILES := /usr/share/java/zookeeper.jar
+TEST_FILES := /usr/share/java/zookeeper.jar /usr/sbin/nginx
 
 .PHONY: install demo test lint debs clean
 

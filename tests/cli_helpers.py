@@ -90,7 +90,8 @@ class Run:
         failures = [entry for entry in logs if entry.level in ("ERROR", "FATAL")]
         assert failures, f"no ERROR/FATAL line:\n{self.stderr}"
         assert failures[-1].level == "FATAL", self.stderr
-        assert len({entry.message for entry in failures}) == 1, self.stderr
+        # The ERROR line may carry a command's output under it; the FATAL line does not.
+        assert len({entry.message.split("\n")[0] for entry in failures}) == 1, self.stderr
         assert len(failures) <= 2, self.stderr
         return failures[-1].message
 
