@@ -34,6 +34,7 @@ from .backends.base import Backend, Snapshot
 from .confdirwatch import ConfdirWatcher
 from .debounce import Debounce
 from .errors import BackendError, ConfigError
+from .log import log_fields
 from .observe import NO_OBSERVER, Observer
 from .plan import FetchPlan, touches
 from .processor import (
@@ -121,7 +122,10 @@ class Daemon:
             if self._commands_run:
                 owed = self._pending.owed(self.resources)
                 for resource in owed:
-                    log.info("The reload of %s failed in an earlier run; running it again (resource %s)", resource.dest, resource.label)
+                    log.info(
+                        "The reload of %s failed in an earlier run; running it again (resource %s)",
+                        resource.dest, resource.label, extra=log_fields(resource=resource.label, dest=resource.dest),
+                    )  # fmt: skip
                 self.retry.owe(owed)
             return self._watch_mode() if self.settings.watch else self._interval_mode()
         except _Abort:
@@ -185,7 +189,10 @@ class Daemon:
                 self.observer.store_read(self.backend.name, time.perf_counter() - started, False)
                 if down_since is None:
                     down_since = self._clock()
-                    log.error("Reading the store failed: %s; keeping the files as they are and retrying", exc)
+                    log.error(
+                        "Reading the store failed: %s; keeping the files as they are and retrying", exc,
+                        extra=log_fields(error=exc),
+                    )  # fmt: skip
                 delay = min(delay, backoff.next_delay())
             else:
                 if plan.keys:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .backends.base import Backend, BackendSettings, Snapshot
-from .errors import BackendError, CheckFailed, ConfigError, ConfpyError, ReloadFailed, describe
+from .errors import BackendError, CheckFailed, ConfigError, ConfpyError, ReloadFailed
+from .log import log_fields
 from .observe import NO_OBSERVER, Observer, SyncResult
 from .plan import FetchPlan, resource_view
 from .render import Renderer
@@ -101,7 +102,7 @@ class Cycle:
             try:
                 committed = self._process(resource, snapshot, sorted_keys, fetch_error)
             except ConfpyError as exc:
-                log.error("%s", describe(exc))
+                log.error("%s", exc, extra=log_fields(resource=resource.label, dest=resource.dest, error=exc))
                 result.errors.append((resource, exc))
                 continue
             if committed:
@@ -145,7 +146,7 @@ class Cycle:
             except ReloadFailed as exc:
                 self.observer.command_ran("reload", False)
                 for resource in group:
-                    log.error("%s", describe(exc))
+                    log.error("%s", exc, extra=log_fields(resource=resource.label, dest=resource.dest, error=exc))
                     result.errors.append((resource, exc))
                     result.reload_failed.append(resource)
                 return
@@ -153,7 +154,10 @@ class Cycle:
         result.reloaded.extend(group)
         for resource in group:
             if id(resource) in updated:
-                log.info("Target config %s has been updated", resource.dest)
+                log.info(
+                    "Target config %s has been updated", resource.dest,
+                    extra=log_fields(resource=resource.label, dest=resource.dest),
+                )  # fmt: skip
 
     def _process(
         self,
@@ -184,6 +188,10 @@ class Cycle:
         if committed and checks:
             self.observer.command_ran("check", True)
         return committed
+
+
+def _key(error: BaseException) -> str:
+    return log_fields(error=error).get("key", "")
 
 
 def _go_map(items: Sequence[tuple[str, str]]) -> str:
@@ -256,7 +264,10 @@ def run_onetime(settings: Settings, backend: Backend, observer: Observer = NO_OB
     pending = pending_reloads(settings)
     owed = pending.owed(resources) if commands else []
     for resource in owed:
-        log.info("The reload of %s failed in an earlier run; running it again (resource %s)", resource.dest, resource.label)
+        log.info(
+            "The reload of %s failed in an earlier run; running it again (resource %s)", resource.dest, resource.label,
+            extra=log_fields(resource=resource.label, dest=resource.dest),
+        )  # fmt: skip
     observer.cycle_started()
     result = Cycle(backend, sync_options(settings), observer=observer).run(resources, force_reload={r.path for r in owed})
     observer.cycle_done(True, failed_labels(result))
@@ -277,7 +288,9 @@ def report_failures(result: CycleResult, count: int) -> int:
     if not failed:
         return 0
     if len(failed) == 1:
-        log.critical("%s", result.errors[-1][1])
+        resource, error = result.errors[-1]
+        # The error again, without the output the ERROR line showed: one FATAL line.
+        log.critical("%s", error, extra=log_fields(resource=resource.label, dest=resource.dest, key=_key(error)))
     else:
         log.critical("%d of %d resources failed: %s", len(failed), count, ", ".join(failed))
     return 1

@@ -25,6 +25,7 @@ from typing import Any
 
 from .backends.base import Backend, Change, Snapshot, StopSignal
 from .errors import BackendError, HistoryLost
+from .log import log_fields
 from .observe import NO_OBSERVER, Observer
 from .plan import touches
 from .retry import Backoff
@@ -171,7 +172,9 @@ class Watcher:
     def _went_down(self, exc: BackendError) -> None:
         if self._down_since is None:
             self._down_since = self._clock()
-            log.error("Watching the store failed: %s; retrying with backoff until it answers", exc)
+            log.error(
+                "Watching the store failed: %s; retrying with backoff until it answers", exc, extra=log_fields(error=exc)
+            )
             self.observer.watch_state(self.backend.name, False)
 
     def _came_back(self) -> None:
