@@ -173,7 +173,7 @@ def _observer(settings: Settings, backend: str) -> Observer:
         health = Health(settings.unhealthy_after or default_unhealthy_after(settings.backend_timeout))
         server = OpsServer(settings.metrics_addr, metrics, health)
         server.start()
-        log.info("Serving /metrics, /health and /ready on %s", settings.metrics_addr)
+        log.info("Serving /metrics, /health and /ready on %s", server.address)
         parts += [metrics, health, server]
     if not parts:
         return NO_OBSERVER

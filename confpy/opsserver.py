@@ -26,7 +26,7 @@ log = logging.getLogger("confpy.opsserver")
 def parse_address(address: str) -> tuple[str, int]:
     """``host:port``, ``[v6]:port`` or ``:port`` (every interface) to (host, port)."""
     host, colon, port = address.rpartition(":")
-    if not colon or not port.isdigit() or not 0 < int(port) < 65536:
+    if not colon or not port.isdigit() or not 0 <= int(port) < 65536:  # 0: any free port
         raise ConfigError(f"-metrics-addr {address!r} must be host:port, e.g. 127.0.0.1:9180")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
@@ -55,8 +55,10 @@ class OpsServer(Observer):
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="confpy-metrics", daemon=True)
 
     @property
-    def port(self) -> int:
-        return int(self.httpd.server_address[1])
+    def address(self) -> str:
+        """Where it listens, the port picked when 0 was asked for."""
+        host, port = self.httpd.server_address[:2]
+        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
 
     def start(self) -> None:
         self._thread.start()
