@@ -40,6 +40,7 @@ def test_the_role_installs_confpy_into_a_scratch_root(tmp_path: Path) -> None:
     env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0", "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp")}
     done = subprocess.run(
         [str(playbook), "-i", "localhost,", "-c", "local", str(EXAMPLE / "playbook.yml"),
+         "-e", f"ansible_python_interpreter={sys.executable}",  # not whatever discovery finds
          "-e", f"confpy_root={target}", "-e", f"confpy_confd_src={confd}",
          "-e", f"confpy_python={Path(sys.base_prefix) / 'bin' / 'python3'}",  # this venv's own Python
          "-e", f"confpy_pip_extra_args='--no-index --find-links {wheels}'",
