@@ -58,7 +58,8 @@ class OpsServer(Observer):
     def address(self) -> str:
         """Where it listens, the port picked when 0 was asked for."""
         host, port = self.httpd.server_address[:2]
-        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        return f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
 
     def start(self) -> None:
         self._thread.start()
