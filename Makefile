@@ -8,7 +8,7 @@ TEST_DEBS := etcd-server redis-server zookeeper nginx-light
 TEST_EXES := etcd redis-server java
 TEST_FILES := /usr/share/java/zookeeper.jar /usr/sbin/nginx
 
-.PHONY: install demo test lint debs clean
+.PHONY: install demo test test-slow image lint debs clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { echo "cannot create $(VENV): on Debian, apt-get install python3-venv"; exit 1; }
@@ -45,6 +45,19 @@ test: $(VENV)/.test-deps debs lint
 	@$(BIN)/python -m compileall -q confpy
 	$(BIN)/python -m pytest -q
 
+# The tests marked slow, left out of `make test` (minutes each): the image built with
+# buildah from a debootstrap root, and the Ansible role run into a scratch root.
+$(VENV)/.slow-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test-slow]'
+	@touch $@ $(VENV)/.test-deps $(BIN)/confpy
+
+test-slow: $(VENV)/.slow-deps debs
+	$(BIN)/python -m pytest -q -m slow -p no:cacheprovider
+
+# An OCI image (buildah, from a debootstrap root; no registry): confpy:<version>.
+image: $(BIN)/python
+	PYTHON=$(BIN)/python image/build.sh
+
 # The seed scenario from the bundled copy of Registrator's keys (no server needed);
 # -sync-only skips `nginx -t` and `nginx -s reload`, which need a running nginx.
 demo: install
@@ -55,4 +68,4 @@ demo: install
 	@cat examples/registrator-nginx/out/nginx.conf
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache build

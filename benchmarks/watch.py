@@ -14,8 +14,11 @@ see stores.py) on free loopback ports, then for 1 and 200 resources runs ``confp
 second once changes come back to back (as Consul's docs ask of blocking-query clients),
 so back-to-back changes measure that limit, not the watch.
 
+``--metrics`` measures what -metrics-addr costs instead (metrics_cost.py): confpy without
+and with it side by side, and the observer calls of one change in-process.
+
 Usage: python benchmarks/watch.py [--backend etcd|redis|zookeeper|consul|all] [--changes 200]
-       [--idle 10] [--pause 0]
+       [--idle 10] [--pause 0] [--metrics]
 """
 
 from __future__ import annotations
@@ -152,7 +155,15 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=200)
     parser.add_argument("--idle", type=float, default=10.0)
     parser.add_argument("--pause", type=float, default=0.0, help="seconds between changes")
+    parser.add_argument("--metrics", action="store_true", help="what -metrics-addr costs (metrics_cost.py)")
     args = parser.parse_args()
+    if args.metrics:
+        from metrics_cost import compare
+
+        with tempfile.TemporaryDirectory(prefix="confpy-watch-bench-") as tmp:
+            for backend in BACKENDS if args.backend == "all" else (args.backend,):
+                compare(backend, args.changes, args.idle, Path(tmp) / backend)
+        return
     for backend in BACKENDS if args.backend == "all" else (args.backend,):
         with tempfile.TemporaryDirectory(prefix="confpy-watch-bench-") as tmp:
             work = Path(tmp)

@@ -7,12 +7,16 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import ConfigError, ConfpyError
 from .goflag import FlagError, HelpRequested
-from .log import parse_level, setup_logging
+from .log import LOG_FORMATS, parse_level, setup_logging
 from .settings import Settings, build_flagset, load_settings
+
+if TYPE_CHECKING:
+    from .observe import Observer
 
 __all__ = ["console_main", "main"]
 
@@ -61,10 +65,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"confpy {__version__} (confd 0.16.0 compatible, Python {platform.python_version()})")
         return 0
 
-    setup_logging(logging.INFO, argv0=program)
+    # -log-format json from the start when given on the command line: even the errors
+    # about the rest of the settings come as JSON then.
+    early_format = given.get("log-format", "text")
+    setup_logging(logging.INFO, argv0=program, fmt=early_format if early_format in LOG_FORMATS else "text")
     try:
         settings = load_settings(given)
-        setup_logging(parse_level(settings.log_level), argv0=program)
+        setup_logging(parse_level(settings.log_level), argv0=program, fmt=settings.log_format)
         settings = _resolve_nodes(settings)
     except (ConfigError, ValueError) as exc:
         log.critical("%s", exc)
@@ -111,16 +118,63 @@ def _run(settings: Settings, reload_settings: Callable[[], Settings]) -> int:
     except ConfpyError as exc:
         log.critical("%s", exc)
         return 1
+    observer: Observer | None = None
     try:
         log.info("Backend source(s) set to %s", backend.sources())
-        if settings.onetime:
+        if settings.onetime and not settings.metrics_addr:
             return run_onetime(settings, backend)
+        try:
+            observer = _observer(settings, backend.name)
+        except ConfigError as exc:
+            log.critical("%s", exc)
+            return 1
+        if settings.onetime:
+            return run_onetime(settings, backend, observer)
         from .daemon import run_daemon
 
         # A long run needs the cycle collector (console_main turned it off); what
         # start-up made stays for good, so it is frozen out of every collection.
         gc.freeze()
         gc.enable()
-        return run_daemon(settings, backend, reload_settings)
+        return run_daemon(settings, backend, reload_settings, observer)
     finally:
+        if observer is not None:
+            observer.close()
         backend.close()
+
+
+def _observer(settings: Settings, backend: str) -> Observer:
+    """What watches the loop: systemd (under a unit with Type=notify, daemon modes) and,
+    with -metrics-addr, the metrics and health behind an HTTP server. A run with neither
+    gets the observer that does nothing."""
+    from .observe import NO_OBSERVER, Observers
+
+    parts: list[Observer] = []
+    if not settings.onetime:
+        from .sdnotify import SystemdNotifier
+
+        notifier = SystemdNotifier.from_environment(os.environ)
+        if notifier is not None:
+            parts.append(notifier)
+    if settings.metrics_addr:
+        try:
+            from .metrics import Metrics
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").partition(".")[0] != "prometheus_client":
+                raise
+            raise ConfigError(
+                "-metrics-addr needs the Python package 'prometheus_client', which is not "
+                "installed: pip install 'confpy[metrics]'"
+            ) from None
+        from .health import Health, default_unhealthy_after
+        from .opsserver import OpsServer
+
+        metrics = Metrics(backend)
+        health = Health(settings.unhealthy_after or default_unhealthy_after(settings.backend_timeout))
+        server = OpsServer(settings.metrics_addr, metrics, health)
+        server.start()
+        log.info("Serving /metrics, /health and /ready on %s", server.address)
+        parts += [metrics, health, server]
+    if not parts:
+        return NO_OBSERVER
+    return parts[0] if len(parts) == 1 else Observers(parts)

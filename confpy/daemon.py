@@ -34,11 +34,14 @@ from .backends.base import Backend, Snapshot
 from .confdirwatch import ConfdirWatcher
 from .debounce import Debounce
 from .errors import BackendError, ConfigError
+from .log import log_fields
+from .observe import NO_OBSERVER, Observer
 from .plan import FetchPlan, touches
 from .processor import (
     Cycle,
     CycleResult,
     backend_settings,
+    failed_labels,
     load_or_wait,
     pending_reloads,
     sync_options,
@@ -68,8 +71,13 @@ class _Abort(BaseException):
     """A second SIGTERM/SIGINT: give up on the sync under way (its stage file is removed)."""
 
 
-def run_daemon(settings: Settings, backend: Backend, reload_settings: Callable[[], Settings] | None = None) -> int:
-    return Daemon(settings, backend, reload_settings).run()
+def run_daemon(
+    settings: Settings,
+    backend: Backend,
+    reload_settings: Callable[[], Settings] | None = None,
+    observer: Observer = NO_OBSERVER,
+) -> int:
+    return Daemon(settings, backend, reload_settings, observer=observer).run()
 
 
 class Daemon:
@@ -81,8 +89,10 @@ class Daemon:
         *,
         clock: Callable[[], float] = time.monotonic,
         retry: ReloadRetry | None = None,
+        observer: Observer = NO_OBSERVER,
     ) -> None:
         self.settings = settings
+        self.observer = observer
         self.backend = backend
         self.reload_settings = reload_settings
         self.events: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -107,10 +117,15 @@ class Daemon:
             except ConfigError as exc:
                 log.critical("%s", exc)
                 return 1
+            self.observer.loop_started("watch" if self.settings.watch else "interval")
+            self.observer.resources_loaded([r.label for r in self.resources])
             if self._commands_run:
                 owed = self._pending.owed(self.resources)
                 for resource in owed:
-                    log.info("The reload of %s failed in an earlier run; running it again (resource %s)", resource.dest, resource.label)
+                    log.info(
+                        "The reload of %s failed in an earlier run; running it again (resource %s)",
+                        resource.dest, resource.label, extra=log_fields(resource=resource.label, dest=resource.dest),
+                    )  # fmt: skip
                 self.retry.owe(owed)
             return self._watch_mode() if self.settings.watch else self._interval_mode()
         except _Abort:
@@ -130,6 +145,7 @@ class Daemon:
         if self.stopping is None:
             self.stopping = reason
             log.info("Captured %s. Exiting...", reason)
+            self.observer.stopping(reason)
         self.events.put(_WAKE)
 
     def reconfigure(self, reason: str) -> None:
@@ -166,14 +182,21 @@ class Daemon:
             first = False
             delay = float(self.settings.interval)
             plan = FetchPlan.for_resources(self.resources, self.backend)
+            started = time.perf_counter()
             try:
                 snapshot = self.backend.get_values(plan.keys) if plan.keys else Snapshot({})
             except BackendError as exc:
+                self.observer.store_read(self.backend.name, time.perf_counter() - started, False)
                 if down_since is None:
                     down_since = self._clock()
-                    log.error("Reading the store failed: %s; keeping the files as they are and retrying", exc)
+                    log.error(
+                        "Reading the store failed: %s; keeping the files as they are and retrying", exc,
+                        extra=log_fields(error=exc),
+                    )  # fmt: skip
                 delay = min(delay, backoff.next_delay())
             else:
+                if plan.keys:
+                    self.observer.store_read(self.backend.name, time.perf_counter() - started, True)
                 if down_since is not None:
                     log.info("The store answers again after %.1fs", self._clock() - down_since)
                     down_since = None
@@ -223,7 +246,8 @@ class Daemon:
     ) -> CycleResult:
         """Render and sync ``resources`` (reading their keys when ``snapshot`` is None),
         running pending reloads again, and reschedule those that fail."""
-        cycle = Cycle(self.backend, sync_options(self.settings), self.renderer)
+        cycle = Cycle(self.backend, sync_options(self.settings), self.renderer, self.observer)
+        self.observer.cycle_started()
         result = cycle.run(
             resources,
             snapshot,
@@ -231,6 +255,8 @@ class Daemon:
             force_reload=self.retry.paths,
             should_stop=lambda: self.stopping is not None,
         )
+        full = {r.path for r in resources} >= {r.path for r in self.resources}
+        self.observer.cycle_done(full, failed_labels(result))
         delay = self.retry.update(result.reloaded, result.reload_failed)
         if self._commands_run:
             self._pending.update(result.reload_failed, result.reloaded)
@@ -249,11 +275,19 @@ class Daemon:
             return False
         self.resources = resources
         self.retry.forget(r.path for r in self.resources)
+        self.observer.resources_loaded([r.label for r in resources])
         return True
 
     def _reconfigure(self, reason: str) -> bool:
         """SIGHUP or an edit in the confdir: re-read settings, conf.d and templates."""
         log.info("Reloading configuration (%s)", reason)
+        self.observer.reconfiguring(reason)
+        loaded = self._reread()
+        self.observer.reconfigured(loaded)
+        return loaded
+
+    def _reread(self) -> bool:
+        """Settings (switching backends if theirs changed), then conf.d. True if read."""
         if self.reload_settings is not None:
             try:
                 settings = self.reload_settings()
@@ -318,6 +352,7 @@ class _WatchMode:
                     batch = [r for r in daemon.resources if r.path in self.dirty]
                     self.dirty.clear()
                     self.debounce.take()
+                    daemon.observer.debounce_batch(len(batch))
                     daemon._run_cycle(batch, Snapshot(self.mirror), batch_reloads=True)
                 elif daemon.retry.due():
                     daemon._run_cycle(daemon.retry.pending, Snapshot(self.mirror), batch_reloads=True)
@@ -333,7 +368,7 @@ class _WatchMode:
     def _start_watcher(self) -> None:
         daemon = self.daemon
         plan = FetchPlan.for_resources(daemon.resources, daemon.backend)
-        daemon._watcher = Watcher(daemon.backend, plan.keys, daemon.events, clock=daemon._clock)
+        daemon._watcher = Watcher(daemon.backend, plan.keys, daemon.events, clock=daemon._clock, observer=daemon.observer)
         daemon._watcher.start()
 
     def _handle(self, event: Any) -> None:

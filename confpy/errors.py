@@ -29,6 +29,7 @@ __all__ = [
     "RenderError",
     "SyncError",
     "describe",
+    "indent_output",
 ]
 
 
@@ -79,8 +80,11 @@ class ReloadFailed(SyncError):
 
 def describe(exc: BaseException) -> str:
     """The message, with a failed command's output (if any) indented under it."""
-    output = getattr(exc, "output", "")
+    return str(exc) + indent_output(getattr(exc, "output", ""))
+
+
+def indent_output(output: str) -> str:
+    """A command's output as it follows a log message: each line on its own, indented."""
     if not output:
-        return str(exc)
-    lines = output.rstrip("\n").split("\n")
-    return str(exc) + "".join(f"\n    {line}" for line in lines)
+        return ""
+    return "".join(f"\n    {line}" for line in output.rstrip("\n").split("\n"))

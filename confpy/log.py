@@ -4,6 +4,12 @@
 
 e.g. ``2026-11-25T16:44:20Z vm /usr/local/bin/confpy[13602]: INFO Starting confd``.
 ``setup_logging`` installs it on the ``confpy`` logger when ``main`` runs, never at import.
+
+With ``-log-format json`` each record is one JSON object on a line instead: ``time``
+(RFC 3339), ``level``, ``msg``, and where a record concerns them ``resource``, ``dest``,
+``key`` and ``error`` (with ``output``, what a failed command printed). Log calls pass
+those as ``extra=log_fields(...)``; the text format shows the output indented under the
+message, as confpy always has.
 """
 
 from __future__ import annotations
@@ -13,9 +19,13 @@ import os
 import socket
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
-__all__ = ["FATAL", "ConfdFormatter", "parse_level", "setup_logging"]
+from .errors import indent_output
+
+__all__ = ["FATAL", "LOG_FORMATS", "ConfdFormatter", "JsonFormatter", "log_fields", "parse_level", "setup_logging"]
+
+LOG_FORMATS = ("text", "json")
 
 FATAL = logging.CRITICAL
 _LEVEL_NAMES = {
@@ -69,19 +79,74 @@ class ConfdFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         level = _LEVEL_NAMES.get(record.levelno, record.levelname)
-        message = record.getMessage()
+        message = record.getMessage() + indent_output(getattr(record, "output", ""))
         if record.exc_info and record.levelno <= logging.DEBUG:
             message += "\n" + self.formatException(record.exc_info)
         return f"{_rfc3339(record.created)} {self.prefix}[{os.getpid()}]: {level} {message}"
 
 
-def setup_logging(level: int = logging.INFO, stream: TextIO | None = None, argv0: str | None = None) -> logging.Logger:
-    """Send the ``confpy`` logger's records to stderr in confd's format."""
+# The fields a record may carry (as ``extra=``), in the order a JSON line shows them.
+_FIELDS = ("resource", "dest", "key", "error", "output")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level (logrus's names), msg, and the fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        import json  # only with -log-format json
+
+        entry: dict[str, Any] = {
+            "time": _rfc3339(record.created),
+            "level": _LEVEL_NAMES.get(record.levelno, record.levelname).lower(),
+            "msg": record.getMessage(),
+        }
+        for name in _FIELDS:
+            value = getattr(record, name, None)
+            if value:
+                entry[name] = value
+        if record.exc_info and record.levelno <= logging.DEBUG:
+            entry["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+
+
+def log_fields(
+    *, resource: str = "", dest: str = "", key: str = "", error: BaseException | None = None
+) -> dict[str, str]:
+    """``extra=`` for a log call about a resource, a dest, a key or an error: the fields
+    a JSON line carries. A failed command's output comes from ``error.output``; the key
+    from a ``key`` attribute of the error or of one it was raised from (a template's
+    ``getv`` of a missing key)."""
+    fields = {"resource": resource, "dest": dest, "key": key}
+    if error is not None:
+        fields["error"] = str(error)
+        fields["output"] = getattr(error, "output", "")
+        if not key:
+            fields["key"] = _key_of(error)
+    return {name: value for name, value in fields.items() if value}
+
+
+def _key_of(error: BaseException) -> str:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        key = getattr(current, "key", None)
+        if isinstance(key, str):
+            return key
+        current = current.__cause__ or current.__context__
+    return ""
+
+
+def setup_logging(
+    level: int = logging.INFO, stream: TextIO | None = None, argv0: str | None = None, fmt: str = "text"
+) -> logging.Logger:
+    """Send the ``confpy`` logger's records to stderr in confd's format (or ``fmt``
+    "json": one object per line)."""
     logger = logging.getLogger("confpy")
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
-    handler.setFormatter(ConfdFormatter(argv0))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else ConfdFormatter(argv0))
     logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False

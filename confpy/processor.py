@@ -8,12 +8,15 @@ order, going on past a failed one. Every mode runs the same ``Cycle``.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .backends.base import Backend, BackendSettings, Snapshot
-from .errors import BackendError, ConfigError, ConfpyError, ReloadFailed, describe
+from .errors import BackendError, CheckFailed, ConfigError, ConfpyError, ReloadFailed
+from .log import log_fields
+from .observe import NO_OBSERVER, Observer, SyncResult
 from .plan import FetchPlan, resource_view
 from .render import Renderer
 from .resources import ConfdirMissing, TemplateResource, load_resources
@@ -23,7 +26,15 @@ from .sync import SyncOptions, reload, sync, sync_directories
 if TYPE_CHECKING:  # the state file is read only when there are resources to process
     from .pending import PendingReloads
 
-__all__ = ["Cycle", "CycleResult", "backend_settings", "load_or_wait", "pending_reloads", "run_onetime"]
+__all__ = [
+    "Cycle",
+    "CycleResult",
+    "backend_settings",
+    "failed_labels",
+    "load_or_wait",
+    "pending_reloads",
+    "run_onetime",
+]
 
 log = logging.getLogger("confpy.processor")
 
@@ -39,10 +50,17 @@ class CycleResult:
 class Cycle:
     """Fetch, render and sync a list of resources against one backend."""
 
-    def __init__(self, backend: Backend, options: SyncOptions, renderer: Renderer | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        options: SyncOptions,
+        renderer: Renderer | None = None,
+        observer: Observer = NO_OBSERVER,
+    ) -> None:
         self.backend = backend
         self.options = options
         self.renderer = renderer or Renderer()
+        self.observer = observer
 
     def run(
         self,
@@ -65,21 +83,26 @@ class Cycle:
         if snapshot is None:
             plan = FetchPlan.for_resources(resources, self.backend)
             log.debug("Retrieving keys from store")
+            started = time.perf_counter()
             try:
                 snapshot = self.backend.get_values(plan.keys) if plan.keys else Snapshot({})
             except BackendError as exc:
                 fetch_error = exc
+            if plan.keys:
+                self.observer.store_read(self.backend.name, time.perf_counter() - started, fetch_error is None)
         sorted_keys = sorted(snapshot.values) if snapshot is not None else []
         # One resource at a time, to the end, as confd: a template may look at a file an
         # earlier resource just wrote, and two resources may share a dest.
         to_reload: list[TemplateResource] = []
+        processed: list[TemplateResource] = []
         for resource in resources:
             if should_stop():
                 break
+            processed.append(resource)
             try:
                 committed = self._process(resource, snapshot, sorted_keys, fetch_error)
             except ConfpyError as exc:
-                log.error("%s", describe(exc))
+                log.error("%s", exc, extra=log_fields(resource=resource.label, dest=resource.dest, error=exc))
                 result.errors.append((resource, exc))
                 continue
             if committed:
@@ -98,7 +121,20 @@ class Cycle:
             updated = {id(r) for r in result.updated}
             for group in by_command.values():
                 self._reload(group, result, updated)
+        self._report(processed, result)
         return result
+
+    def _report(self, processed: Sequence[TemplateResource], result: CycleResult) -> None:
+        failed = {id(resource) for resource, _ in result.errors}
+        updated = {id(resource) for resource in result.updated}
+        for resource in processed:
+            if id(resource) in failed:
+                outcome = SyncResult.FAILED
+            elif id(resource) in updated:
+                outcome = SyncResult.UPDATED
+            else:
+                outcome = SyncResult.UNCHANGED
+            self.observer.synced(resource.label, outcome)
 
     def _reload(self, group: list[TemplateResource], result: CycleResult, updated: set[int]) -> None:
         """Run the reload_cmd the resources of ``group`` share, once; then say which of
@@ -108,15 +144,20 @@ class Cycle:
             try:
                 reload(first)
             except ReloadFailed as exc:
+                self.observer.command_ran("reload", False)
                 for resource in group:
-                    log.error("%s", describe(exc))
+                    log.error("%s", exc, extra=log_fields(resource=resource.label, dest=resource.dest, error=exc))
                     result.errors.append((resource, exc))
                     result.reload_failed.append(resource)
                 return
+            self.observer.command_ran("reload", True)
         result.reloaded.extend(group)
         for resource in group:
             if id(resource) in updated:
-                log.info("Target config %s has been updated", resource.dest)
+                log.info(
+                    "Target config %s has been updated", resource.dest,
+                    extra=log_fields(resource=resource.label, dest=resource.dest),
+                )  # fmt: skip
 
     def _process(
         self,
@@ -134,7 +175,23 @@ class Cycle:
         store = resource_view(snapshot or Snapshot({}), sorted_keys, resource, self.backend)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("Got the following map from store: %s", _go_map(store.items()))
-        return sync(resource, self.renderer.render(resource, store), self.options).committed
+        started = time.perf_counter()
+        content = self.renderer.render(resource, store)
+        self.observer.rendered(resource.label, time.perf_counter() - started)
+        checks = bool(resource.check_cmd) and not (self.options.sync_only or self.options.noop)
+        try:
+            committed = sync(resource, content, self.options).committed
+        except CheckFailed:
+            if checks:
+                self.observer.command_ran("check", False)
+            raise
+        if committed and checks:
+            self.observer.command_ran("check", True)
+        return committed
+
+
+def _key(error: BaseException) -> str:
+    return log_fields(error=error).get("key", "")
 
 
 def _go_map(items: Sequence[tuple[str, str]]) -> str:
@@ -187,7 +244,7 @@ def pending_reloads(settings: Settings) -> PendingReloads:
     return PendingReloads(Path(settings.state_file) if settings.state_file else default_state_file())
 
 
-def run_onetime(settings: Settings, backend: Backend) -> int:
+def run_onetime(settings: Settings, backend: Backend, observer: Observer = NO_OBSERVER) -> int:
     """confd -onetime: process every resource once; 1 if any failed (after a FATAL line).
 
     A reload that failed in an earlier run (recorded in the state file) runs again even
@@ -201,25 +258,39 @@ def run_onetime(settings: Settings, backend: Backend) -> int:
     if not resources:  # confd exits 0 here: a cron job would never notice
         log.critical("Found no templates in %s: nothing to render", settings.conf_d)
         return 1
+    observer.loop_started("onetime")
+    observer.resources_loaded([r.label for r in resources])
     commands = not (settings.noop or settings.sync_only)
     pending = pending_reloads(settings)
     owed = pending.owed(resources) if commands else []
     for resource in owed:
-        log.info("The reload of %s failed in an earlier run; running it again (resource %s)", resource.dest, resource.label)
-    result = Cycle(backend, sync_options(settings)).run(resources, force_reload={r.path for r in owed})
+        log.info(
+            "The reload of %s failed in an earlier run; running it again (resource %s)", resource.dest, resource.label,
+            extra=log_fields(resource=resource.label, dest=resource.dest),
+        )  # fmt: skip
+    observer.cycle_started()
+    result = Cycle(backend, sync_options(settings), observer=observer).run(resources, force_reload={r.path for r in owed})
+    observer.cycle_done(True, failed_labels(result))
     if commands:
         pending.update(result.reload_failed, result.reloaded)
     return report_failures(result, len(resources))
 
 
+def failed_labels(result: CycleResult) -> list[str]:
+    """The labels of the resources that failed in a cycle, each once, in order."""
+    return list(dict.fromkeys(resource.label for resource, _ in result.errors))
+
+
 def report_failures(result: CycleResult, count: int) -> int:
     """confd's closing FATAL line: the error itself when one resource failed, a summary
     naming each when several did; the exit code."""
-    failed = list(dict.fromkeys(resource.label for resource, _ in result.errors))
+    failed = failed_labels(result)
     if not failed:
         return 0
     if len(failed) == 1:
-        log.critical("%s", result.errors[-1][1])
+        resource, error = result.errors[-1]
+        # The error again, without the output the ERROR line showed: one FATAL line.
+        log.critical("%s", error, extra=log_fields(resource=resource.label, dest=resource.dest, key=_key(error)))
     else:
         log.critical("%d of %d resources failed: %s", len(failed), count, ", ".join(failed))
     return 1

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from .errors import ConfigError
 from .fileio import read_file
 from .goflag import Flag, FlagSet, InvalidValue
+from .log import LOG_FORMATS
 from .tomlread import TYPE_NAMES, TomlSyntaxError, fits, match_keys, parse_toml
 
 __all__ = ["DEFAULT_CONFIG_FILE", "Settings", "build_flagset", "delimiter_problem", "load_settings", "parse_seconds"]
@@ -73,6 +74,9 @@ class Settings(NamedTuple):
     left_delimiter: str = ""  # "": the engine's own ({{ for both)
     right_delimiter: str = ""
     extended_funcs: bool = False
+    log_format: str = "text"  # or "json"
+    metrics_addr: str = ""  # host:port of /metrics, /health, /ready; "": off
+    unhealthy_after: float = 0.0  # 0: 3 x backend_timeout + the watch backoff cap
 
     @property
     def conf_d(self) -> Path:
@@ -153,6 +157,9 @@ _FLAGS: tuple[tuple[str, str, str, str], ...] = (
     ("left-delimiter", "left_delimiter", "string", "templates' left action delimiter, e.g. << (default {{); a resource's left_delimiter wins"),
     ("right-delimiter", "right_delimiter", "string", "templates' right action delimiter, e.g. >> (default }}); a resource's right_delimiter wins"),
     ("extended-funcs", "extended_funcs", "bool", "templates get the extended functions: default, ternary, toJson, regexMatch, dict..."),
+    ("log-format", "log_format", "string", "text (confd's line) or json (one object per line)"),
+    ("metrics-addr", "metrics_addr", "string", "serve /metrics, /health and /ready on this host:port (e.g. 127.0.0.1:9180; needs confpy[metrics])"),
+    ("unhealthy-after", "unhealthy_after", "duration", "/health answers 503 once the store has been unreachable this long (default 3 x -backend-timeout + 10s)"),
 )
 
 FLAG_FIELDS = {name: attr for name, attr, _, _ in _FLAGS}
@@ -215,6 +222,8 @@ _TOML_KEYS: tuple[tuple[str, str, type], ...] = (
     ("left_delimiter", "left_delimiter", str),
     ("right_delimiter", "right_delimiter", str),
     ("funcs", "funcs", str),  # "extended" sets extended_funcs
+    ("log-format", "log_format", str),
+    ("metrics_addr", "metrics_addr", str),
 )
 _FUNC_SETS = {"": False, "confd": False, "extended": True}
 
@@ -278,6 +287,8 @@ def load_settings(given: Mapping[str, Any], environ: Mapping[str, str] | None = 
     if settings.interval < 0:
         raise ConfigError(f"interval must not be negative, got {settings.interval}")
     _check_delimiters(settings, given)
+    if settings.log_format not in LOG_FORMATS:
+        raise ConfigError(f'log-format must be text or json, got "{settings.log_format}"')
     return settings
 
 

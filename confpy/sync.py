@@ -21,6 +21,7 @@ from .errors import CheckFailed, ReloadFailed, SyncError
 from .fileio import read_file
 from .golang.strconv import quote
 from .gotemplate import Template, TemplateError
+from .log import log_fields
 from .resources import TemplateResource
 
 __all__ = ["SyncOptions", "SyncOutcome", "reload", "sync", "sync_directories"]
@@ -67,12 +68,12 @@ def sync(resource: TemplateResource, content: bytes, options: SyncOptions) -> Sy
     try:
         _set_owner_and_mode(fd, path, mode, uid, gid)
         if options.keep_stage_file:
-            log.info("Keeping staged file: %s", path)
+            log.info("Keeping staged file: %s", path, extra=log_fields(resource=resource.label, dest=dest))
         log.debug("Comparing candidate config to %s", dest)
         changed = _is_config_changed(fd, dest, content)
         if options.noop or not changed:
             return _not_replaced(dest, changed, content, options)
-        log.info("Target config %s out of sync", dest)
+        log.info("Target config %s out of sync", dest, extra=log_fields(resource=resource.label, dest=dest))
         if not options.sync_only and resource.check_cmd:
             _check(resource, path)
         try:
@@ -94,7 +95,7 @@ def sync(resource: TemplateResource, content: bytes, options: SyncOptions) -> Sy
 def _not_replaced(dest: str, changed: bool, content: bytes, options: SyncOptions) -> SyncOutcome:
     """confd's lines for a dest left as it is: -noop's warning (always), or in sync."""
     if options.noop:
-        log.warning("Noop mode enabled. %s will not be modified", dest)
+        log.warning("Noop mode enabled. %s will not be modified", dest, extra=log_fields(dest=dest))
         if changed and log.isEnabledFor(logging.DEBUG):
             log.debug("%s", _unified_diff(dest, content))
         return SyncOutcome(changed=changed, committed=False)
@@ -202,13 +203,16 @@ def _is_config_changed(stage_fd: int, dest: str, content: bytes) -> bool:
     stage_stat = os.fstat(stage_fd)
     changed = False
     if dest_stat.st_uid != stage_stat.st_uid:
-        log.info("%s has UID %d should be %d", dest, dest_stat.st_uid, stage_stat.st_uid)
+        log.info("%s has UID %d should be %d", dest, dest_stat.st_uid, stage_stat.st_uid, extra=log_fields(dest=dest))
         changed = True
     if dest_stat.st_gid != stage_stat.st_gid:
-        log.info("%s has GID %d should be %d", dest, dest_stat.st_gid, stage_stat.st_gid)
+        log.info("%s has GID %d should be %d", dest, dest_stat.st_gid, stage_stat.st_gid, extra=log_fields(dest=dest))
         changed = True
     if dest_stat.st_mode != stage_stat.st_mode:
-        log.info("%s has mode %s should be %s", dest, _go_filemode(dest_stat.st_mode), _go_filemode(stage_stat.st_mode))
+        log.info(
+            "%s has mode %s should be %s", dest, _go_filemode(dest_stat.st_mode), _go_filemode(stage_stat.st_mode),
+            extra=log_fields(dest=dest),
+        )  # fmt: skip
         changed = True
     try:
         current = read_file(dest)
@@ -216,7 +220,7 @@ def _is_config_changed(stage_fd: int, dest: str, content: bytes) -> bool:
         log.error("cannot read %s: %s", dest, exc.strerror)
         return True
     if current != content:
-        log.info("%s has md5sum %s should be %s", dest, _md5(current), _md5(content))
+        log.info("%s has md5sum %s should be %s", dest, _md5(current), _md5(content), extra=log_fields(dest=dest))
         changed = True
     return changed
 

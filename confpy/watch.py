@@ -25,6 +25,8 @@ from typing import Any
 
 from .backends.base import Backend, Change, Snapshot, StopSignal
 from .errors import BackendError, HistoryLost
+from .log import log_fields
+from .observe import NO_OBSERVER, Observer
 from .plan import touches
 from .retry import Backoff
 
@@ -64,8 +66,10 @@ class Watcher:
         events: queue.SimpleQueue[Any],
         *,
         clock: Callable[[], float] = time.monotonic,
+        observer: Observer = NO_OBSERVER,
     ) -> None:
         self.backend = backend
+        self.observer = observer
         self.events = events
         self._clock = clock
         self._keys = tuple(keys)
@@ -135,8 +139,10 @@ class Watcher:
         def emit(item: Change | Snapshot) -> None:
             backoff.reset()  # the watch works: the next outage starts from a short delay
             if isinstance(item, Snapshot):
+                self.observer.event_received(self.backend.name, "snapshot")
                 self._hand_over(SnapshotEvent(item, "changed", self._clock()))
             elif touches(self.backend, keys, item.key):
+                self.observer.event_received(self.backend.name, "change")
                 self._hand_over(ChangeEvent(item.key, item.value, item.index, self._clock()))
 
         return emit
@@ -149,12 +155,15 @@ class Watcher:
     def _snapshot(self, keys: tuple[str, ...], reason: str, backoff: Backoff) -> Snapshot | None:
         """Read all of ``keys``, retrying with backoff until it works or we stop."""
         while not self._stopped.is_set():
+            started = time.perf_counter()
             try:
                 snapshot = self.backend.get_values(keys)
             except BackendError as exc:
+                self.observer.store_read(self.backend.name, time.perf_counter() - started, False)
                 self._went_down(exc)
                 self._stopped.wait(backoff.next_delay())
                 continue
+            self.observer.store_read(self.backend.name, time.perf_counter() - started, True)
             self._came_back()
             self.events.put(SnapshotEvent(snapshot, reason, self._clock()))
             return snapshot
@@ -163,9 +172,13 @@ class Watcher:
     def _went_down(self, exc: BackendError) -> None:
         if self._down_since is None:
             self._down_since = self._clock()
-            log.error("Watching the store failed: %s; retrying with backoff until it answers", exc)
+            log.error(
+                "Watching the store failed: %s; retrying with backoff until it answers", exc, extra=log_fields(error=exc)
+            )
+            self.observer.watch_state(self.backend.name, False)
 
     def _came_back(self) -> None:
         if self._down_since is not None:
             log.info("The store answers again after %.1fs; reading all keys again", self._clock() - self._down_since)
             self._down_since = None
+        self.observer.watch_state(self.backend.name, True)

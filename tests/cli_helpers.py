@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from confpy.errors import indent_output
 from confpy.log import ConfdFormatter
 
 __all__ = [
@@ -158,7 +159,13 @@ class _ListHandler(logging.Handler):
         self.lines.append(self.format(record))
 
     def messages(self, level: int | None = None) -> list[str]:
-        return [r.getMessage() for r in self.records if level is None or r.levelno == level]
+        """Each message as the text line shows it: a failed command's output (the
+        ``output`` field) indented under it."""
+        return [
+            r.getMessage() + indent_output(getattr(r, "output", ""))
+            for r in self.records
+            if level is None or r.levelno == level
+        ]
 
 
 @contextlib.contextmanager

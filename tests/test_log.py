@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_helpers import LOG_LINE, run_confpy
+from cli_helpers import LOG_LINE, make_confdir, run_confpy
 
 from confpy.log import ConfdFormatter, parse_level, setup_logging
 
@@ -128,3 +128,78 @@ def test_every_stderr_line_matches_under_tz_utc(tmp_path: Path) -> None:
     assert {match["pid"] for match in map(LOG_LINE.match, run.lines) if match} == {
         LOG_LINE.match(run.lines[0])["pid"]  # type: ignore[index]
     }
+
+
+# -- -log-format json -------------------------------------------------------------------
+
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$")
+
+
+def json_lines(stderr: str) -> list[dict[str, str]]:
+    """Every stderr line, parsed: each must be one JSON object."""
+    import json
+
+    entries = []
+    for line in stderr.splitlines():
+        entry = json.loads(line)
+        assert isinstance(entry, dict), line
+        assert RFC3339.match(entry["time"]), line
+        assert entry["level"] in ("debug", "info", "warning", "error", "fatal"), line
+        assert isinstance(entry["msg"], str) and "\n" not in entry["msg"], line
+        entries.append(entry)
+    return entries
+
+
+@pytest.mark.timeout(30)
+def test_json_lines_parse_and_carry_resource_dest_key_error_and_output(tmp_path: Path) -> None:
+    good, broken, missing = tmp_path / "good.conf", tmp_path / "broken.conf", tmp_path / "missing.conf"
+    root = make_confdir(
+        tmp_path / "confdir",
+        {
+            "good.toml": f'[template]\nsrc = "a.tmpl"\ndest = "{good}"\nkeys = ["/app"]\n',
+            "reload.toml": f'[template]\nsrc = "a.tmpl"\ndest = "{broken}"\nkeys = ["/app"]\n'
+            "reload_cmd = 'echo one; echo two >&2; exit 2'\n",
+            "key.toml": f'[template]\nsrc = "missing.tmpl"\ndest = "{missing}"\nkeys = ["/app"]\n',
+        },
+        {"a.tmpl": '{{getv "/app/a"}}\n', "missing.tmpl": '{{getv "/app/nope"}}\n'},
+    )
+    run = run_confpy("-onetime", "-backend", "env", "-confdir", str(root), "-log-format", "json", env={"APP_A": "1"})
+    assert run.code == 1
+    entries = json_lines(run.stderr)
+    assert entries[0] == {"time": entries[0]["time"], "level": "info", "msg": "Backend set to env"}
+    updated = [e for e in entries if e["msg"] == f"Target config {good} has been updated"]
+    assert updated == [{**updated[0], "resource": "good.toml", "dest": str(good)}]
+
+    reload_error = next(e for e in entries if e["level"] == "error" and e.get("resource") == "reload.toml")
+    assert reload_error["msg"].startswith("exit status 2 (resource reload.toml")
+    assert reload_error["error"] == reload_error["msg"]
+    assert reload_error["dest"] == str(broken)
+    assert reload_error["output"] == "one\ntwo\n"  # its own field, not in msg
+
+    key_error = next(e for e in entries if e["level"] == "error" and e.get("resource") == "key.toml")
+    assert key_error["key"] == "/app/nope"
+    assert "key does not exist: /app/nope" in key_error["error"]
+    assert key_error["dest"] == str(missing)
+    assert entries[-1]["level"] == "fatal"
+    assert entries[-1]["msg"] == "2 of 3 resources failed: key.toml, reload.toml"
+
+
+def test_the_text_line_keeps_the_output_indented_under_the_message() -> None:
+    entry = record(logging.ERROR, "exit status 2 (resource x.toml)")
+    entry.output = "one\ntwo\n"
+    entry.resource = "x.toml"
+    line = ConfdFormatter("confd").format(entry)
+    assert line.endswith(" ERROR exit status 2 (resource x.toml)\n    one\n    two")
+
+
+@pytest.mark.timeout(30)
+def test_log_format_from_confd_toml_and_a_bad_one_refused(tmp_path: Path) -> None:
+    root = make_confdir(tmp_path / "confdir", {})
+    config = tmp_path / "confd.toml"
+    config.write_text('log-format = "json"\n')
+    run = run_confpy("-onetime", "-backend", "env", "-confdir", str(root), "-config-file", str(config))
+    assert run.code == 1
+    assert [e["level"] for e in json_lines(run.stderr)] == ["info", "info", "info", "fatal"]
+    run = run_confpy("-onetime", "-backend", "env", "-confdir", str(root), "-log-format", "xml")
+    assert run.code == 1
+    assert run.errors == ['log-format must be text or json, got "xml"']

@@ -326,3 +326,21 @@ def test_bad_global_delimiters_name_the_flag_or_key(tmp_path: Path, toml: str, a
     with pytest.raises(ConfigError) as caught:
         settings_from(tmp_path, toml, *args)
     assert str(caught.value) == message.replace("{config}", str(tmp_path / "confd.toml"))
+
+
+# -- operating: log format, metrics -----------------------------------------------------
+
+
+def test_operating_settings_from_confd_toml_and_flags(tmp_path: Path) -> None:
+    settings = settings_from(tmp_path, 'log-format = "json"\nmetrics_addr = "127.0.0.1:9180"\n')
+    assert (settings.log_format, settings.metrics_addr, settings.unhealthy_after) == ("json", "127.0.0.1:9180", 0.0)
+    settings = settings_from(
+        tmp_path, 'log-format = "json"\n', "-log-format", "text", "-metrics-addr", ":9181", "-unhealthy-after", "40s"
+    )
+    assert (settings.log_format, settings.metrics_addr, settings.unhealthy_after) == ("text", ":9181", 40.0)
+    assert Settings().log_format == "text" and Settings().metrics_addr == ""
+
+
+def test_unknown_log_format_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r'^log-format must be text or json, got "JSON"$'):
+        settings_from(tmp_path, 'log-format = "JSON"\n')

@@ -21,8 +21,15 @@ TEMPLATE = '{{range gets "/app/*"}}{{.Key}}={{.Value}}\n{{end}}'
 
 # Never needed by -onetime: the second engine, the daemon's pieces, diffing, DNS, clocks
 # and zones, durations (parsed only when a duration flag is given), decimal numbers, the
-# extended functions (opt-in).
+# extended functions (opt-in), and what operates a daemon (metrics, health, systemd, the
+# HTTP server: -metrics-addr).
 NEVER = {
+    "prometheus_client",
+    "confpy.metrics",
+    "confpy.health",
+    "confpy.opsserver",
+    "confpy.sdnotify",
+    "http.server",
     "jinja2",
     "confpy.jinja",
     "confpy.extfuncs",
