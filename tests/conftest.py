@@ -183,11 +183,16 @@ def zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZooKeeperSer
 
 
 @pytest.fixture()
-def zk_prefix(zookeeper: ZooKeeperServer) -> str:
-    """A znode prefix no other test uses."""
+def zk_prefix(zookeeper: ZooKeeperServer) -> Iterator[str]:
+    """A znode prefix no other test uses. The fixture's own kazoo client is closed after
+    the test: kazoo's connection thread draws from the global ``random`` all the time,
+    which hypothesis, in the tests after, takes for a strategy misusing it."""
     if not zookeeper.running:
         zookeeper.start()
-    return f"/t-{uuid.uuid4().hex[:8]}"
+    try:
+        yield f"/t-{uuid.uuid4().hex[:8]}"
+    finally:
+        zookeeper.close_client()
 
 
 @pytest.fixture(scope="session")

@@ -291,11 +291,11 @@ class ZooKeeperServer:
         raise RuntimeError(f"ZooKeeper on {self.endpoint} not ready after {timeout}s:\n{_tail(self.log_path)}")
 
     def stop(self, sig: int = signal.SIGKILL) -> None:
-        self._close_client()
+        self.close_client()
         _kill(self.process, sig)
         self.process = None
 
-    def _close_client(self) -> None:
+    def close_client(self) -> None:
         if self._client is not None:
             with contextlib.suppress(Exception):
                 self._client.stop()

@@ -163,7 +163,7 @@ ONE_SHOT_MODULES = {
     "confpy.gotemplate.expressions", "confpy.gotemplate.fmtvalue", "confpy.gotemplate.gofmt",
     "confpy.gotemplate.gotypes", "confpy.gotemplate.lexer", "confpy.gotemplate.nodes",
     "confpy.gotemplate.parser", "confpy.gotemplate.runtime", "confpy.gotemplate.template",
-    "confpy.gotemplate.values", "confpy.log", "confpy.partials", "confpy.pending", "confpy.plan",
+    "confpy.gotemplate.values", "confpy.log", "confpy.observe", "confpy.partials", "confpy.pending", "confpy.plan",
     "confpy.processor", "confpy.render", "confpy.resources", "confpy.settings", "confpy.store",
     "confpy.sync", "confpy.tomlread",
 }  # fmt: skip
