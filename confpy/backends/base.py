@@ -9,7 +9,11 @@ from typing import NamedTuple, Protocol
 
 from confpy.golang import path as gopath
 
-__all__ = ["Backend", "BackendSettings", "Change", "Emit", "Snapshot", "StopSignal", "path_key_matches"]
+__all__ = ["DEFAULT_TIMEOUT", "Backend", "BackendSettings", "Change", "Emit", "Snapshot", "StopSignal", "path_key_matches"]
+
+
+# confd's clients give up on a node after 3 s (etcd's header timeout, consul's dial).
+DEFAULT_TIMEOUT = 3.0
 
 
 class BackendSettings(NamedTuple):
@@ -29,8 +33,13 @@ class BackendSettings(NamedTuple):
     files: tuple[str, ...] = ()  # -file (repeatable)
     filter: str = "*"  # -filter
     separator: str = ""  # -separator (redis)
-    timeout: float = 3.0  # -backend-timeout: bound on connecting and on each answer
+    timeout: float = DEFAULT_TIMEOUT  # -backend-timeout: bound on connecting and on each answer
     environ: Mapping[str, str] | None = None  # env backend source
+
+    @property
+    def answer_timeout(self) -> float:
+        """-backend-timeout, or confd's 3 s when it is unset or not positive."""
+        return self.timeout if self.timeout and self.timeout > 0 else DEFAULT_TIMEOUT
 
 
 class Snapshot(NamedTuple):

@@ -35,12 +35,12 @@ from confpy.backends.http import (
     CuttableSocket,
     Nodes,
     failure_reason,
+    header_int,
     make_client,
     normalize_node,
     not_json,
     snippet,
     status_text,
-    timeout_of,
     tls_verify,
 )
 from confpy.errors import BackendError, ConfigError
@@ -80,10 +80,7 @@ def _prefix(key: str) -> str:
 
 
 def _index(response: httpx.Response) -> int | None:
-    try:
-        return int(response.headers["X-Consul-Index"])
-    except (KeyError, ValueError):
-        return None
+    return header_int(response, "X-Consul-Index")
 
 
 class _Prefixes:
@@ -128,7 +125,7 @@ class ConsulBackend:
         if not settings.nodes:
             raise ConfigError("consul backend: no nodes given (-node)")
         self.nodes = Nodes("consul", [normalize_node(n, settings.scheme, "consul") for n in settings.nodes])
-        self._timeout = timeout_of(settings)
+        self._timeout = settings.answer_timeout
         self._token = acl_token(settings)
         self._auth = (settings.username, settings.password) if settings.basic_auth else None
         self._verify = tls_verify(self.nodes.urls, settings)

@@ -31,11 +31,11 @@ from confpy.backends.http import (
     CuttableSocket,
     Nodes,
     failure_reason,
+    header_int,
     make_client,
     normalize_node,
     not_json,
     status_text,
-    timeout_of,
     tls_verify,
 )
 from confpy.errors import BackendError, ConfigError, HistoryLost
@@ -89,10 +89,7 @@ def _flatten(node: dict[str, Any], into: dict[str, str]) -> None:
 
 
 def _etcd_index(response: httpx.Response) -> int | None:
-    try:
-        return int(response.headers["X-Etcd-Index"])
-    except (KeyError, ValueError):
-        return None
+    return header_int(response, "X-Etcd-Index")
 
 
 class EtcdV2Backend:
@@ -105,7 +102,7 @@ class EtcdV2Backend:
         if not settings.nodes:
             raise ConfigError("etcd backend: no nodes given (-node)")
         self.nodes = Nodes("etcd", [normalize_node(n, settings.scheme) for n in settings.nodes])
-        self._timeout = timeout_of(settings)
+        self._timeout = settings.answer_timeout
         self._auth = (settings.username, settings.password) if settings.basic_auth else None
         self._verify = tls_verify(self.nodes.urls, settings)
         self._max_workers = max(1, max_workers)

@@ -38,7 +38,6 @@ from confpy.backends.http import (
     not_json,
     snippet,
     status_text,
-    timeout_of,
     tls_verify,
 )
 from confpy.errors import BackendError, BackendUnavailable, ConfigError, HistoryLost
@@ -198,7 +197,7 @@ class EtcdV3Backend:
         # confd's v3 client speaks TLS to host:port nodes when it has TLS files.
         scheme = "https" if has_tls_files or settings.scheme == "https" else "http"
         self.nodes = Nodes("etcd", [normalize_node(n, scheme) for n in settings.nodes])
-        self._timeout = timeout_of(settings)
+        self._timeout = settings.answer_timeout
         self._user = (settings.username, settings.password) if settings.basic_auth else None
         self._verify = tls_verify(self.nodes.urls, settings)
         self._lock = threading.Lock()

@@ -17,29 +17,29 @@ import httpx
 
 from confpy.backends.base import BackendSettings
 from confpy.errors import BackendError, BackendUnavailable, ConfigError
+from confpy.golang.strconv import NumError, parse_uint
 
 __all__ = [
-    "DEFAULT_TIMEOUT",
     "CuttableSocket",
     "Nodes",
     "failure_reason",
+    "header_int",
     "make_client",
     "normalize_node",
     "not_json",
     "snippet",
     "ssl_context",
     "status_text",
-    "timeout_of",
     "tls_verify",
 ]
 
-# confd's clients give up on a node after 3 s (etcd's header timeout, consul's dial).
-DEFAULT_TIMEOUT = 3.0
-
-
-def timeout_of(settings: BackendSettings) -> float:
-    """-backend-timeout, or the default when it is unset or not positive."""
-    return settings.timeout if settings.timeout and settings.timeout > 0 else DEFAULT_TIMEOUT
+def header_int(response: httpx.Response, name: str) -> int | None:
+    """An index header (``X-Etcd-Index``, ``X-Consul-Index``) as Go's ParseUint reads it;
+    None when it is missing or not a number."""
+    try:
+        return parse_uint(response.headers[name], 10, 64)
+    except (KeyError, NumError):
+        return None
 
 
 class Nodes:

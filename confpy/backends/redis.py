@@ -180,7 +180,7 @@ class RedisBackend:
         self.nodes = tuple(parse_node(n) for n in settings.nodes)
         self.separator = settings.separator or "/"
         self._password = settings.password or settings.client_key or None
-        self._timeout = settings.timeout if settings.timeout and settings.timeout > 0 else 3.0
+        self._timeout = settings.answer_timeout
         self._clients: dict[int, redis.Redis] = {}
         self._preferred = 0
         self._closed = False

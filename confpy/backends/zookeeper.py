@@ -125,7 +125,7 @@ class ZooKeeperBackend:
         if not settings.nodes:
             raise ConfigError("zookeeper backend: no nodes given (-node)")
         self.nodes = tuple(parse_node(n) for n in settings.nodes)
-        self._timeout = settings.timeout if settings.timeout and settings.timeout > 0 else 3.0
+        self._timeout = settings.answer_timeout
         self._lock = threading.Lock()
         self._client: KazooClient | None = None
         self._closed = False
