@@ -289,7 +289,28 @@ def load_settings(given: Mapping[str, Any], environ: Mapping[str, str] | None = 
     _check_delimiters(settings, given)
     if settings.log_format not in LOG_FORMATS:
         raise ConfigError(f'log-format must be text or json, got "{settings.log_format}"')
+    if settings.secret_keyring:
+        _check_keyring(settings.secret_keyring)
     return settings
+
+
+def _check_keyring(path: str) -> None:
+    """confd reads the -secret-keyring file at start and stops if it cannot: so does
+    confpy (the crypt functions stay unsupported; the contents are not used). One byte
+    is read, without blocking: a FIFO or /dev/zero given by mistake must not hang."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+        try:
+            os.read(fd, 1)
+        except BlockingIOError:
+            pass
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        raise ConfigError(f"open {path}: {reason} (the -secret-keyring file)") from None
+    except ValueError:  # a NUL byte in the path
+        raise ConfigError(f"open {path!r}: invalid argument (the -secret-keyring file)") from None
 
 
 def _check_delimiters(settings: Settings, given: Mapping[str, Any]) -> None:
