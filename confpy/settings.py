@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -18,7 +19,16 @@ from .errors import ConfigError
 from .fileio import read_file
 from .goflag import Flag, FlagSet, InvalidValue
 from .log import LOG_FORMATS
-from .tomlread import TYPE_NAMES, TomlSyntaxError, fits, match_keys, parse_toml
+from .problems import FATAL, WARNING, Problems, did_you_mean
+from .tomlread import (
+    TYPE_NAMES,
+    TomlSyntaxError,
+    fits,
+    key_position,
+    match_keys,
+    parse_toml,
+    unknown_keys,
+)
 
 __all__ = ["DEFAULT_CONFIG_FILE", "Settings", "build_flagset", "delimiter_problem", "load_settings", "parse_seconds"]
 
@@ -228,47 +238,90 @@ _TOML_KEYS: tuple[tuple[str, str, type], ...] = (
 _FUNC_SETS = {"": False, "confd": False, "extended": True}
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
+def _load_toml(path: Path, problems: Problems) -> tuple[str, dict[str, Any]] | None:
+    """confd.toml's text and document; None after a FATAL problem."""
     try:
-        return parse_toml(read_file(path).decode("utf-8"))
+        text = read_file(path).decode("utf-8")
+        return text, parse_toml(text)
     except TomlSyntaxError as exc:
-        raise ConfigError(f"cannot load config file {path}: {exc}") from None
+        message = str(exc)
+        at = re.search(r" ?\(at line (\d+), column (\d+)\)$", message)
+        line, column = (int(at.group(1)), int(at.group(2))) if at else (0, 0)
+        problems.add(path, line, column, message[: at.start()] if at else message, FATAL,
+                     logged=f"cannot load config file {path}: {message}")  # fmt: skip
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"cannot load config file {path}: not UTF-8 ({exc.reason})") from None
+        problems.add(path, 0, 0, f"not UTF-8 ({exc.reason})", FATAL,
+                     logged=f"cannot load config file {path}: not UTF-8 ({exc.reason})")  # fmt: skip
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        problems.add(path, 0, 0, f"cannot read: {exc.strerror}", FATAL,
+                     logged=f"cannot read config file {path}: {exc.strerror}")  # fmt: skip
+    return None
 
 
-def _settings_from_toml(path: Path, document: Mapping[str, Any]) -> dict[str, Any]:
-    """The settings a confd.toml sets, matching keys exactly first, then ignoring case."""
+def _settings_from_toml(path: Path, text: str, document: Mapping[str, Any], problems: Problems) -> dict[str, Any]:
+    """The settings a confd.toml sets, matching keys exactly first, then ignoring case.
+    A key of the wrong type is a FATAL problem (and left out), an unknown key a WARNING."""
     found: dict[str, Any] = {}
-    actual_keys = match_keys(document, (key for key, _, _ in _TOML_KEYS))
+    known = [key for key, _, _ in _TOML_KEYS]
+    for key in unknown_keys(document, known):
+        line, column = key_position(text, key)
+        if isinstance(document[key], dict):
+            message = f"unknown table [{key}]: confd.toml's keys are read outside any table"
+        else:
+            message = f'unknown key "{key}"{did_you_mean(key, known)}'
+        problems.add(path, line, column, message, WARNING)
+    actual_keys = match_keys(document, known)
     for key, attr, expected in _TOML_KEYS:
         actual = actual_keys.get(key)
         if actual is None:
             continue
         value = document[actual]
         if not fits(value, expected):
-            raise ConfigError(f"cannot load config file {path}: key {actual!r} must be {TYPE_NAMES[expected]}")
+            line, column = key_position(text, actual)
+            message = f"key {actual!r} must be {TYPE_NAMES[expected]}"
+            problems.add(path, line, column, message, FATAL, logged=f"cannot load config file {path}: {message}")
+            continue
         found[attr] = tuple(value) if expected is list else value
     if "funcs" in found:
         funcs = found.pop("funcs")
-        if funcs not in _FUNC_SETS:
-            raise ConfigError(f'cannot load config file {path}: funcs must be "confd" or "extended", not {funcs!r}')
-        found["extended_funcs"] = _FUNC_SETS[funcs]
+        if funcs in _FUNC_SETS:
+            found["extended_funcs"] = _FUNC_SETS[funcs]
+        else:
+            line, column = key_position(text, actual_keys["funcs"])
+            message = f'funcs must be "confd" or "extended", not {funcs!r}'
+            problems.add(path, line, column, message, FATAL, logged=f"cannot load config file {path}: {message}")
     return found
 
 
-def load_settings(given: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
-    """Merge defaults, confd.toml, the environment and the flags ``given`` (by flag name)."""
+def load_settings(
+    given: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+    problems: Problems | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> Settings:
+    """Merge defaults, confd.toml, the environment and the flags ``given`` (by flag name).
+
+    Without ``problems``, the first fatal problem raises ConfigError and warnings (an
+    unknown key) go to ``warn`` (default: logged). With it, every problem is added
+    there and the settings come back without what was wrong (``-validate``)."""
+    collect = problems is not None
+    found = Problems() if problems is None else problems
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     config_file = given.get("config-file", DEFAULT_CONFIG_FILE)
     path = Path(config_file)
     if path.exists():
-        values.update(_settings_from_toml(path, _load_toml(path)))
+        loaded = _load_toml(path, found)
+        if loaded is not None:
+            values.update(_settings_from_toml(path, *loaded, found))
     elif "config-file" in given:  # confd skips it silently; the default path stays silent
         log.warning("Config file %s does not exist: using the command line and defaults only", config_file)
+    if not collect:
+        for problem in found:
+            if problem.severity == FATAL:
+                raise ConfigError(problem.log_text())
+        for problem in found.of(WARNING):
+            (warn or log.warning)(f"{path}: {problem.log_text()}")
     for name, value in given.items():
         attr = FLAG_FIELDS.get(name)
         if not attr:
@@ -283,21 +336,49 @@ def load_settings(given: Mapping[str, Any], environ: Mapping[str, str] | None = 
         if not values.get(attr) and environ.get(var):
             values[attr] = environ[var]
     settings = Settings(**{k: v for k, v in values.items() if k in _FIELD_NAMES})
-    _check_backend(settings.backend)
-    if settings.interval < 0:
-        raise ConfigError(f"interval must not be negative, got {settings.interval}")
-    _check_delimiters(settings, given)
-    if settings.log_format not in LOG_FORMATS:
-        raise ConfigError(f'log-format must be text or json, got "{settings.log_format}"')
-    if settings.secret_keyring:
-        _check_keyring(settings.secret_keyring)
+    for check in (_check_backend, _check_interval, _check_delimiters, _check_log_format, _check_keyring):
+        try:
+            check(settings, given)
+        except ConfigError as exc:
+            if not collect:
+                raise
+            found.add(_origin(str(exc), given, config_file), 0, 0, str(exc), FATAL)
     return settings
 
 
-def _check_keyring(path: str) -> None:
+def _origin(message: str, given: Mapping[str, Any], config_file: str) -> str:
+    """What a settings problem is about, for -validate: the flag named in the message if
+    one was given, else the config file."""
+    for name in given:
+        if f"-{name}" in message:
+            return f"-{name}"
+    return config_file
+
+
+def _check_backend(settings: Settings, given: Mapping[str, Any]) -> None:
+    """An unknown -backend is refused before anything is logged about it."""
+    from .backends.registry import canonical_name
+
+    canonical_name(settings.backend)
+
+
+def _check_log_format(settings: Settings, given: Mapping[str, Any]) -> None:
+    if settings.log_format not in LOG_FORMATS:
+        raise ConfigError(f'log-format must be text or json, got "{settings.log_format}"')
+
+
+def _check_interval(settings: Settings, given: Mapping[str, Any]) -> None:
+    if settings.interval < 0:
+        raise ConfigError(f"interval must not be negative, got {settings.interval}")
+
+
+def _check_keyring(settings: Settings, given: Mapping[str, Any]) -> None:
     """confd reads the -secret-keyring file at start and stops if it cannot: so does
     confpy (the crypt functions stay unsupported; the contents are not used). One byte
     is read, without blocking: a FIFO or /dev/zero given by mistake must not hang."""
+    path = settings.secret_keyring
+    if not path:
+        return
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
         try:
@@ -341,9 +422,3 @@ def delimiter_problem(value: str, *, allow_empty: bool = False) -> str:
 
 _FIELD_NAMES = frozenset(Settings._fields)
 
-
-def _check_backend(name: str) -> None:
-    """An unknown -backend is refused before anything is logged about it."""
-    from .backends.registry import canonical_name
-
-    canonical_name(name)

@@ -181,3 +181,28 @@ def test_bad_config_file_is_fatal(tmp_path: Path) -> None:
     run = run_confpy("-onetime", "-config-file", str(config), "-confdir", str(tmp_path))
     assert run.code == 1
     assert "nodes" in run.one_error()
+
+
+def test_unknown_names_are_warnings_naming_file_line_and_the_closest_name(tmp_path: Path) -> None:
+    confdir = make_confdir(
+        tmp_path / "c",
+        {"a.toml": f'[template]\nsrc = "a.tmpl"\ndest = "{tmp_path}/out"\nreload_comand = "true"\n'},
+        {"a.tmpl": "x\n"},
+    )
+    config = tmp_path / "confd.toml"
+    config.write_text('backend = "env"\nnodez = ["127.0.0.1:1"]\n')
+    run = run_confpy("-onetime", "-config-file", str(config), "-confdir", str(confdir))
+    assert run.code == 0, run.stderr  # ignored, as confd ignores them
+    assert run.messages("WARNING") == [
+        f'{config}: line 2: unknown key "nodez" (did you mean "nodes"?)',
+        f'{confdir}/conf.d/a.toml: line 4: unknown field "reload_comand" in [template] (did you mean "reload_cmd"?)',
+    ]
+    assert (tmp_path / "out").read_text() == "x\n"
+
+
+def test_warnings_about_confd_toml_follow_its_log_level(tmp_path: Path) -> None:
+    (tmp_path / "conf.d").mkdir()
+    config = tmp_path / "confd.toml"
+    config.write_text('backend = "env"\nlog-level = "error"\nnodez = []\n')
+    run = run_confpy("-onetime", "-config-file", str(config), "-confdir", str(tmp_path))
+    assert run.messages("WARNING") == []
