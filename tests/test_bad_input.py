@@ -81,3 +81,84 @@ def test_secret_keyring_fifo_does_not_hang(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     run = run_confpy("-onetime", "-backend", "env", "-confdir", str(root), "-secret-keyring", str(fifo), timeout=10)
     assert run.code == 0, run.stderr
+
+
+# -- conf.d TOML ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["src", "dest"])
+def test_nul_byte_in_src_or_dest(tmp_path: Path, field: str) -> None:
+    dest = tmp_path / "out.conf"
+    dest.write_text(OLD)
+    values = {"src": "a.tmpl", "dest": str(dest)}
+    values[field] = values[field] + "\\u0000x"
+    resource = f'[template]\nsrc = "{values["src"]}"\ndest = "{values["dest"]}"\nkeys = ["/"]\n'
+    root = make_confdir(tmp_path / "confdir", {"a.toml": resource}, {"a.tmpl": TEMPLATE})
+    run = run_confpy("-onetime", "-backend", "env", "-confdir", str(root))
+    message = assert_refused(run, dest)
+    line = 2 if field == "src" else 3
+    assert f"line {line}: field {field} contains a NUL byte" in message
+    assert str(root / "conf.d" / "a.toml") in message
+
+
+@pytest.mark.parametrize("field", ["check_cmd", "owner", "prefix"])
+def test_nul_byte_in_other_fields(tmp_path: Path, field: str) -> None:
+    root, dest = confdir(tmp_path, f'{field} = "x\\u0000y"\n')
+    message = assert_refused(run_confpy("-onetime", "-backend", "env", "-confdir", str(root)), dest)
+    assert f"line 5: field {field} contains a NUL byte" in message
+
+
+def test_nul_byte_in_keys(tmp_path: Path) -> None:
+    dest = tmp_path / "out.conf"
+    dest.write_text(OLD)
+    resource = f'[template]\nsrc = "a.tmpl"\ndest = "{dest}"\nkeys = ["/a\\u0000"]\n'
+    root = make_confdir(tmp_path / "confdir", {"a.toml": resource}, {"a.tmpl": TEMPLATE})
+    message = assert_refused(run_confpy("-onetime", "-backend", "env", "-confdir", str(root)), dest)
+    assert "line 4: field keys contains a NUL byte" in message
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("uid", "-2"), ("uid", "4294967295"), ("gid", "99999999999"), ("uid", "9223372036854775807"),
+     ("gid", "-9223372036854775808")],
+)  # fmt: skip
+def test_uid_or_gid_out_of_range(tmp_path: Path, field: str, value: str) -> None:
+    root, dest = confdir(tmp_path, f"{field} = {value}\n")
+    message = assert_refused(run_confpy("-onetime", "-backend", "env", "-confdir", str(root)), dest)
+    assert message.endswith(f"line 5: {field} {value} is out of range: use 0 to 4294967294, or -1 for the default")
+
+
+@pytest.mark.parametrize("digits", [20, 50_000])
+def test_integer_beyond_int64(tmp_path: Path, digits: int) -> None:
+    # confd's TOML decoder: "Integer '...' is out of the range of 64-bit signed integers".
+    root, dest = confdir(tmp_path, f"uid = {'9' * digits}\n")
+    run = run_confpy("-onetime", "-backend", "env", "-confdir", str(root))
+    message = assert_refused(run, dest)
+    assert "is out of the range of 64-bit signed integers (at line 5, column 7)" in message
+    assert len(message) < 300
+    assert run.elapsed < 10
+
+
+@pytest.mark.parametrize(("opening", "closing"), [("[", "]"), ("{a = ", "}")])
+def test_nesting_thousands_deep(tmp_path: Path, opening: str, closing: str) -> None:
+    root, dest = confdir(tmp_path, f"extra = {opening * 5000}{closing * 5000}\n")
+    run = run_confpy("-onetime", "-backend", "env", "-confdir", str(root))
+    message = assert_refused(run, dest)
+    assert "arrays or inline tables nested more than 100 deep (at line 5, column" in message
+
+
+def test_nesting_in_confd_toml(tmp_path: Path) -> None:
+    root, dest = confdir(tmp_path)
+    config = tmp_path / "confd.toml"
+    config.write_text("nodes = " + "[" * 3000 + "]" * 3000 + "\n")
+    run = run_confpy("-onetime", "-backend", "env", "-confdir", str(root), "-config-file", str(config))
+    message = assert_refused(run, dest)
+    assert message.startswith(f"cannot load config file {config}: arrays or inline tables nested more than 100 deep")
+
+
+@pytest.mark.parametrize("mode", [" 0644", "0644 ", "06 44", "0644\\t"])
+def test_mode_with_blanks(tmp_path: Path, mode: str) -> None:
+    # confd's strconv.ParseUint refuses blanks too.
+    root, dest = confdir(tmp_path, f'mode = "{mode}"\n')
+    message = assert_refused(run_confpy("-onetime", "-backend", "env", "-confdir", str(root)), dest)
+    assert "line 5: mode" in message and "is not a file mode" in message
