@@ -55,7 +55,10 @@ class HistoryLost(BackendError):
 
 
 class RenderError(ConfpyError):
-    """A template could not be read, parsed or executed."""
+    """A template could not be read, parsed or executed. ``position`` is (file, line,
+    column), 1-based, when the error is at a known place of a template file."""
+
+    position: tuple[object, int, int] | None = None
 
 
 class SyncError(ConfpyError):

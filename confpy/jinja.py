@@ -22,6 +22,7 @@ comments ``{# #}``.
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -129,6 +130,53 @@ def _in_chain(
     return render
 
 
+# Tags a Jinja2 block opens and an end tag closes ("set" only without "=").
+_BLOCK_TAGS = frozenset({"for", "if", "macro", "call", "filter", "block", "with", "autoescape", "set"})
+
+
+def _open_block(env: jinja2.Environment, source: str | None, exc: jinja2.TemplateSyntaxError) -> tuple[str, int] | None:
+    """The block Jinja2 says "needs to be closed", with the line it opened on: the
+    last one of that keyword still open where the error is (Jinja2 gives no line)."""
+    named = re.search(r"The innermost block that needs to be closed is '(\w+)'", exc.message or "")
+    if named is None or source is None:
+        return None
+    stop = re.match(r"Encountered unknown tag '(\w+)'", exc.message or "")
+    try:
+        tokens = [t for t in env.lex(source) if t[1] != "whitespace"]
+    except jinja2.TemplateSyntaxError:
+        return None
+    stack: list[tuple[str, int]] = []
+    for i, (_, kind, _) in enumerate(tokens[:-1]):
+        line, next_kind, tag = tokens[i + 1]
+        if kind != "block_begin" or next_kind != "name":
+            continue
+        if stop is not None and tag == stop.group(1) and line == exc.lineno:
+            break
+        if tag == "set" and _is_assignment(tokens, i + 2):
+            continue
+        if tag in _BLOCK_TAGS:
+            stack.append((tag, line))
+        elif tag.startswith("end") and tag[3:] in _BLOCK_TAGS:
+            for k in range(len(stack) - 1, -1, -1):
+                if stack[k][0] == tag[3:]:
+                    del stack[k:]
+                    break
+    for entry in reversed(stack):
+        if entry[0] == named.group(1):
+            return entry
+    return None
+
+
+def _is_assignment(tokens: list[tuple[int, str, str]], start: int) -> bool:
+    """Whether the tag whose arguments start at ``start`` has ``=`` before its end."""
+    for _, kind, value in tokens[start:]:
+        if kind == "block_end":
+            return False
+        if kind == "operator" and value == "=":
+            return True
+    return False
+
+
 def _finalize(value: Any) -> Any:
     """What ``{{ }}`` prints: a Go value with a String method (a time, a month) as Go
     prints it, and a whole float as an integer (JSON numbers are floats: a port read
@@ -209,8 +257,7 @@ class JinjaEngine:
         try:
             return template.render()
         except jinja2.TemplateSyntaxError as exc:  # in an included file
-            where = exc.filename or exc.name
-            raise RenderError(f"Unable to process template {where}, template: {exc.name}:{exc.lineno}: {exc.message}") from None
+            raise self.syntax_error(exc, Path(exc.filename or exc.name or src), exc.name or name) from None
         except RenderError:
             raise
         except Exception as exc:  # anything a template or a function raised: one line, no traceback
@@ -229,11 +276,25 @@ class JinjaEngine:
         try:
             code = self._env.compile(source, name, str(src))
         except jinja2.TemplateSyntaxError as exc:
-            raise RenderError(f"Unable to process template {src}, template: {name}:{exc.lineno}: {exc.message}") from None
+            raise self.syntax_error(exc, src, name, source) from None
         template = self._env.template_class.from_code(self._env, code, self._env.make_globals(None))
         self._names[str(src)] = name
         self._cache[src] = (stamp, template)
         return template
+
+    def syntax_error(
+        self, exc: jinja2.TemplateSyntaxError, path: Path, name: str, source: str | None = None
+    ) -> RenderError:
+        """``Unable to process template <path>, template: NAME:LINE: <Jinja's message>``;
+        for a block left open, where it started (Jinja names only its keyword)."""
+        message = f"Unable to process template {path}, template: {name}:{exc.lineno}: {exc.message}"
+        opened = _open_block(self._env, source if source is not None else exc.source, exc)
+        if opened is not None:
+            keyword, line = opened
+            message += f" (the {{% {keyword} %}} at line {line} has no {{% end{keyword} %}})"
+        error = RenderError(message)
+        error.position = (path, exc.lineno or 0, 0)
+        return error
 
     def _describe(self, exc: Exception) -> str:
         """``template: NAME:LINE: [error calling FUNC: ]message``, from the innermost

@@ -113,6 +113,31 @@ class Renderer:
         return funcs
 
 
+def syntax_error(path: Path, exc: TemplateSyntaxError, data: bytes, delims: tuple[str, str]) -> RenderError:
+    """confd's ``Unable to process template <path>, <Go's error>``, then where, as an
+    editor counts (1-based line and column, in characters): ``(line 4, column 1)``, and
+    for an end of text inside a control, where that control started:
+    ``(line 4, column 1; the {{if}} at line 2, column 3 has no {{end}})``."""
+    left, right = delims
+    where = f"line {exc.line}, column {char_column(data, exc.line, exc.column)}"
+    if exc.opened is not None:
+        keyword, line, column = exc.opened
+        where += (
+            f"; the {left}{keyword}{right} at line {line}, column {char_column(data, line, column)}"
+            f" has no {left}end{right}"
+        )
+    error = RenderError(f"Unable to process template {path}, {exc} ({where})")
+    error.position = (path, exc.line, char_column(data, exc.line, exc.column))
+    return error
+
+
+def char_column(data: bytes, line: int, byte_column: int) -> int:
+    """The 1-based character column of a 0-based byte column (Go's) on ``line``."""
+    lines = data.split(b"\n", line)
+    text = lines[line - 1] if 0 < line <= len(lines) else b""
+    return len(text[:byte_column].decode("utf-8", "replace")) + 1
+
+
 class _PartialFailed(Exception):
     """An included template failed: carries the innermost error's text up through the
     includes around it (each would otherwise add its own ``error calling include``)."""
@@ -178,9 +203,7 @@ class _GoEngine:
         try:
             template.parse(data)
         except TemplateSyntaxError as exc:
-            raise RenderError(
-                f"Unable to process template {path}, {exc} (line {exc.line}, column {exc.column})"
-            ) from None
+            raise syntax_error(path, exc, data, self._delims) from None
         self._cache[(path, name)] = _Compiled(stamp, template, generation)
         return template
 

@@ -206,3 +206,21 @@ def test_warnings_about_confd_toml_follow_its_log_level(tmp_path: Path) -> None:
     config.write_text('backend = "env"\nlog-level = "error"\nnodez = []\n')
     run = run_confpy("-onetime", "-config-file", str(config), "-confdir", str(tmp_path))
     assert run.messages("WARNING") == []
+
+
+@pytest.mark.parametrize(
+    ("name", "template", "where"),
+    [("a.tmpl", "x\n{{if .}}\ny\n", "template: a.tmpl:4: unexpected EOF (line 4, column 1; the {{if}} at line 2, column 1 has no {{end}})"),
+     ("a.tmpl", "x\n  {{if}}\n", "template: a.tmpl:2: missing value for if (line 2, column 7)"),
+     ("a.j2", "x\n{% for a in b %}\n", "template: a.j2:2: Unexpected end of template. Jinja was looking for the following tags: 'endfor' or 'else'. The innermost block that needs to be closed is 'for'. (the {% for %} at line 2 has no {% endfor %})")],
+)  # fmt: skip
+def test_template_syntax_errors_say_where_as_an_editor_counts(tmp_path: Path, name: str, template: str, where: str) -> None:
+    dest = tmp_path / "out"
+    dest.write_text("old\n")
+    confdir = make_confdir(
+        tmp_path / "c", {"a.toml": f'[template]\nsrc = "{name}"\ndest = "{dest}"\n'}, {name: template}
+    )
+    run = run_confpy("-onetime", "-backend", "env", "-confdir", str(confdir))
+    assert run.code == 1
+    assert run.one_error() == f"Unable to process template {confdir}/templates/{name}, {where}"
+    assert dest.read_text() == "old\n"

@@ -64,7 +64,7 @@ def test_syntax_error_in_a_partial_names_its_file_and_line(tmp_path: Path) -> No
     resource = resource_in(tmp_path, "x.tmpl", {"x.tmpl": '{{include "sub/p.tmpl"}}', "sub/p.tmpl": "ok\n{{if}}"})
     assert render_error(resource) == (
         f"Unable to process template {tmp_path}/templates/sub/p.tmpl, "
-        "template: sub/p.tmpl:2: missing value for if (line 2, column 4)"
+        "template: sub/p.tmpl:2: missing value for if (line 2, column 5)"
     )
 
 
