@@ -45,6 +45,7 @@ from .partials import (
     read_template,
 )
 from .resources import TemplateResource
+from .store import KeyNotFound
 
 __all__ = ["JinjaEngine", "make_environment"]
 
@@ -261,7 +262,12 @@ class JinjaEngine:
         except RenderError:
             raise
         except Exception as exc:  # anything a template or a function raised: one line, no traceback
-            raise RenderError(self._describe(exc)) from None
+            message = self._describe(exc)
+            if isinstance(exc, KeyNotFound):
+                from .render import missing_key_note
+
+                message += missing_key_note(resource, exc.key)
+            raise RenderError(message) from None
 
     def _template(self, src: Path, name: str) -> jinja2.Template:
         cached = self._cache.get(src)

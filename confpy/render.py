@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import RenderError
 from .funcs import confd_funcs
+from .golang import path as gopath
 from .golang.strconv import quote
 from .gotemplate import StringList, Template, TemplateError, TemplateSyntaxError
 from .partials import PartialError, RenderPass, Stamp, TemplateDir, file_stamp, read_template
 from .resources import TemplateResource
-from .store import KVPair, KVPairs, KVStore
+from .store import KeyNotFound, KVPair, KVPairs, KVStore
 
 if TYPE_CHECKING:  # no Protocol class at import: -onetime's start-up pays for every class
     from .jinja import JinjaEngine
@@ -138,13 +139,27 @@ def char_column(data: bytes, line: int, byte_column: int) -> int:
     return len(text[:byte_column].decode("utf-8", "replace")) + 1
 
 
+def missing_key_note(resource: TemplateResource, key: str) -> str:
+    """What to add to memkv's ``key does not exist: /x``, which names the key as the
+    template sees it: the key read in the store (with the prefix) and the resource, and
+    whether the resource's keys cover it at all (the usual cause)."""
+    full = gopath.join(resource.prefix, key)
+    note = f"key {full} in the store, resource {resource.label}" if resource.prefix != "/" else f"resource {resource.label}"
+    if not any(full.startswith(wanted) for wanted in resource.keys):
+        keys = ", ".join(resource.keys[:3]) + (", ..." if len(resource.keys) > 3 else "")
+        note += f", whose keys ({keys}) do not cover it" if keys else ", which has no keys"
+    return f" ({note})"
+
+
 class _PartialFailed(Exception):
     """An included template failed: carries the innermost error's text up through the
-    includes around it (each would otherwise add its own ``error calling include``)."""
+    includes around it (each would otherwise add its own ``error calling include``),
+    and the missing key that made it fail, if that is what did."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, missing: KeyNotFound | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.missing = missing
 
 
 class _Compiled:
@@ -181,7 +196,13 @@ class _GoEngine:
             return template.execute(None)
         except TemplateError as exc:
             failed = exc.__cause__
-            raise RenderError(failed.message if isinstance(failed, _PartialFailed) else str(exc)) from None
+            if isinstance(failed, _PartialFailed):
+                message, missing = failed.message, failed.missing
+            else:
+                message, missing = str(exc), failed if isinstance(failed, KeyNotFound) else None
+            if missing is not None:
+                message += missing_key_note(resource, missing.key)
+            raise RenderError(message) from None
 
     def _template(self, path: Path, name: str, *, missing: str) -> Template:
         """The compiled template of ``path``, from the cache while the file is unchanged."""
@@ -222,6 +243,8 @@ class _GoEngine:
             return template.execute(data[0] if data else None)
         except TemplateError as exc:
             failed = exc.__cause__
-            raise _PartialFailed(failed.message if isinstance(failed, _PartialFailed) else str(exc)) from None
+            if isinstance(failed, _PartialFailed):
+                raise failed from None
+            raise _PartialFailed(str(exc), failed if isinstance(failed, KeyNotFound) else None) from None
         finally:
             self._pass.leave()

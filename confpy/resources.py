@@ -272,9 +272,13 @@ class _Where:
         self.problems = problems
 
     def add(self, field: str | None, message: str, severity: str = ERROR) -> None:
-        line, column = (0, 0) if field is None else key_position(self.text, field, self.table)
-        if field is not None and field == self.table:  # the [template] header itself
+        """A problem at ``field``'s line; at the [template] header for a field that is not
+        written (``field`` is the table), without a line in the log (as confd words it)."""
+        if field is not None and field == self.table:
             line, column = key_position(self.text, field)
+            self.problems.add(self.path, line, column, message, severity, logged=message)
+            return
+        line, column = (0, 0) if field is None else key_position(self.text, field, self.table)
         self.problems.add(self.path, line, column, message, severity)
 
 

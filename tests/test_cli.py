@@ -224,3 +224,39 @@ def test_template_syntax_errors_say_where_as_an_editor_counts(tmp_path: Path, na
     assert run.code == 1
     assert run.one_error() == f"Unable to process template {confdir}/templates/{name}, {where}"
     assert dest.read_text() == "old\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "template", "go_text"),
+    [("app.tmpl", '{{getv "/app/db"}}\n{{getv "/app/x"}}\n',
+      'template: app.tmpl:2:2: executing "app.tmpl" at <getv "/app/x">: error calling getv: key does not exist: /app/x'),
+     ("app.j2", '{{ getv("/app/db") }}\n{{ getv("/app/x") }}\n',
+      "template: app.j2:2: error calling getv: key does not exist: /app/x")],
+)  # fmt: skip
+def test_a_missing_key_under_a_prefix_names_the_key_in_the_store_and_the_resource(
+    tmp_path: Path, name: str, template: str, go_text: str
+) -> None:
+    dest = tmp_path / "out"
+    confdir = make_confdir(
+        tmp_path / "c",
+        {"app.toml": f'[template]\nsrc = "{name}"\ndest = "{dest}"\nkeys = ["/app"]\n'},
+        {name: template},
+    )
+    run = run_confpy("-onetime", "-backend", "env", "-prefix", "/prod", "-confdir", str(confdir),
+                     env={"PROD_APP_DB": "db:5432"})  # fmt: skip
+    assert run.code == 1
+    # Go's (or Jinja2's) text first, as people grep for it; then what it means here.
+    assert run.one_error() == f"{go_text} (key /prod/app/x in the store, resource app.toml)"
+    assert not dest.exists()
+
+
+def test_a_missing_key_outside_the_resource_keys_says_so(tmp_path: Path) -> None:
+    confdir = make_confdir(
+        tmp_path / "c",
+        {"app.toml": f'[template]\nsrc = "a.tmpl"\ndest = "{tmp_path}/out"\nkeys = ["/app/db", "/app/port"]\n'},
+        {"a.tmpl": '{{getv "/web/x"}}'},
+    )
+    run = run_confpy("-onetime", "-backend", "env", "-confdir", str(confdir))
+    assert run.one_error().endswith(
+        "key does not exist: /web/x (resource app.toml, whose keys (/app/db, /app/port) do not cover it)"
+    )

@@ -156,7 +156,7 @@ def test_global_and_resource_delimiters_apply_to_variables(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("template", "message"),
     [
-        ('ok\n{{ getv("/missing") }}', "template: x.j2:2: error calling getv: key does not exist: /missing"),
+        ('ok\n{{ getv("/missing") }}', "template: x.j2:2: error calling getv: key does not exist: /missing (resource x.toml, which has no keys)"),
         ('ok\n\n{{ nosuch }}', "template: x.j2:3: 'nosuch' is undefined"),
         ("{{ nosuch() }}", "template: x.j2:1: 'nosuch' is undefined"),
         ('{{ get("/app/name").Nope }}', "template: x.j2:1: 'confpy.store.KVPair object' has no attribute 'Nope'"),
@@ -290,7 +290,7 @@ def test_cli_renders_a_jinja_resource(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("template", "error"),
     [
-        ('{{ getv("/app/name") }}\n{{ getv("/app/missing") }}\n', "template: app.conf.j2:2: error calling getv: key does not exist: /app/missing"),
+        ('{{ getv("/app/name") }}\n{{ getv("/app/missing") }}\n', "template: app.conf.j2:2: error calling getv: key does not exist: /app/missing (resource app.toml)"),
         ("{{ getv('/app/name') }}\n{{ nosuch }}\n", "template: app.conf.j2:2: 'nosuch' is undefined"),
         ("{{ getv('/app/name') }}\n{% for %}\n", "Unable to process template {confdir}/templates/app.conf.j2, template: app.conf.j2:2: Expected an expression, got 'end of statement block'"),
     ],

@@ -104,7 +104,7 @@ def test_exec_error_is_go_text(tmp_path: Path) -> None:
     message = render_error(tmp_path, 'ok\n   {{getv "/missing"}}\n')
     assert message == (
         'template: x.tmpl:2:5: executing "x.tmpl" at <getv "/missing">: '
-        "error calling getv: key does not exist: /missing"
+        "error calling getv: key does not exist: /missing (resource x.toml, which has no keys)"
     )
     message = render_error(tmp_path, 'a\n{{- $x := 1}}\n{{getv "/missing"}}')
     assert message.startswith("template: x.tmpl:3:2: executing")
