@@ -162,3 +162,46 @@ def test_mode_with_blanks(tmp_path: Path, mode: str) -> None:
     root, dest = confdir(tmp_path, f'mode = "{mode}"\n')
     message = assert_refused(run_confpy("-onetime", "-backend", "env", "-confdir", str(root)), dest)
     assert "line 5: mode" in message and "is not a file mode" in message
+
+
+# -- YAML (the file backend) -----------------------------------------------------------------
+
+
+def run_file(tmp_path: Path, yaml_text: str) -> tuple[Run, Path, Path]:
+    root, dest = confdir(tmp_path)
+    data = tmp_path / "data.yaml"
+    data.write_text(yaml_text)
+    return run_confpy("-onetime", "-backend", "file", "-file", str(data), "-confdir", str(root)), dest, data
+
+
+def test_yaml_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    run, dest, data = run_file(tmp_path, "\n".join(lines) + "\n")
+    message = assert_refused(run, dest)
+    assert message.startswith(f"cannot parse {data}: document contains excessive aliasing (")
+    assert run.elapsed < 10  # a second here; expanded, it would be a billion nodes
+
+
+def test_yaml_tag_that_does_not_fit_its_node(tmp_path: Path) -> None:
+    run, dest, data = run_file(tmp_path, "a: 1\nb: !!map [1, 2]\n")
+    message = assert_refused(run, dest)
+    assert message == f"cannot parse {data} at line 2, column 4: a !!map tag on a sequence: remove the tag or fix the value"
+
+
+def test_yaml_integer_of_tens_of_thousands_of_digits(tmp_path: Path) -> None:
+    # As go-yaml: neither an int64, an uint64 nor a float64, so the text itself.
+    run, _, _ = run_file(tmp_path, f"a: {'9' * 50_000}\n")
+    assert run.code == 0, run.stderr
+    assert (tmp_path / "out.conf").read_text() == f"/a={'9' * 50_000}\n"
+    run, dest, data = run_file(tmp_path, f"a: !!int {'9' * 50_000}\n")
+    (tmp_path / "out.conf").write_text(OLD)
+    run = run_confpy("-onetime", "-backend", "file", "-file", str(data), "-confdir", str(tmp_path / "confdir"))
+    message = assert_refused(run, dest)
+    assert message == f"cannot parse {data} at line 1, column 4: cannot decode `{'9' * 30}... (50000 characters)` as a !!int"
+
+
+def test_yaml_merge_of_a_scalar(tmp_path: Path) -> None:
+    run, dest, data = run_file(tmp_path, "a: {<<: 1}\n")
+    message = assert_refused(run, dest)
+    assert message == f"cannot parse {data} at line 1, column 9: map merge requires map or sequence of maps as the value"
