@@ -69,8 +69,33 @@ class _Template(jinja2.Template):
         return self.make_module()
 
 
+# What an operator may build: Jinja2's sandbox keeps templates from Python's internals,
+# not from a result too big to make ({{ 10 ** 10 ** 10 }} would never end).
+_MAX_POWER_BITS = 100_000
+_MAX_REPEAT = 10_000_000  # items or characters of "x" * n
+_BIG_FORMAT = re.compile(r"%[^a-zA-Z%]*?(?:[0-9]{7}|\*)")  # a width or precision of a million or more
+
+
+def _bounded(operator: str, left: Any, right: Any) -> None:
+    """SecurityError when ``left <operator> right`` would be too big to compute."""
+    if operator == "**" and type(left) is int and type(right) is int and right > 0 and abs(left) > 1:
+        if right * abs(left).bit_length() > _MAX_POWER_BITS:
+            raise jinja2.sandbox.SecurityError(f"{left} ** {right} is too large a number")
+    elif operator == "*":
+        for sequence, times in ((left, right), (right, left)):
+            if isinstance(sequence, (str, list, tuple)) and type(times) is int and len(sequence) * times > _MAX_REPEAT:
+                raise jinja2.sandbox.SecurityError(f"repeating {len(sequence)} items {times} times is too large")
+    elif operator == "%" and isinstance(left, str) and _BIG_FORMAT.search(left):
+        raise jinja2.sandbox.SecurityError("a %-format width or precision of a million or more is too large")
+
+
 class _Environment(jinja2.sandbox.SandboxedEnvironment):
     template_class = _Template
+    intercepted_binops = frozenset({"**", "*", "%"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        _bounded(operator, left, right)
+        return super().call_binop(context, operator, left, right)
 
 
 class _Loader(jinja2.BaseLoader):
@@ -178,6 +203,14 @@ def _is_assignment(tokens: list[tuple[int, str, str]], start: int) -> bool:
     return False
 
 
+def _plain(exc: BaseException) -> str:
+    """An exception's message, Python's int-conversion limit said plainly."""
+    message = str(exc) or type(exc).__name__
+    if "integer string conversion" in message:
+        return "an integer of more than 4300 digits cannot be read or printed"
+    return message
+
+
 def _finalize(value: Any) -> Any:
     """What ``{{ }}`` prints: a Go value with a String method (a time, a month) as Go
     prints it, and a whole float as an integer (JSON numbers are floats: a port read
@@ -283,6 +316,11 @@ class JinjaEngine:
             code = self._env.compile(source, name, str(src))
         except jinja2.TemplateSyntaxError as exc:
             raise self.syntax_error(exc, src, name, source) from None
+        except (ValueError, SyntaxError, RecursionError, MemoryError) as exc:
+            # A literal Python will not convert (an integer of 5,000 digits), or nesting
+            # beyond Python's limits: Jinja2 lets these through as they are.
+            reason = "nested too deeply" if isinstance(exc, (RecursionError, SyntaxError)) else _plain(exc)
+            raise RenderError(f"Unable to process template {src}, template: {name}: {reason}") from None
         template = self._env.template_class.from_code(self._env, code, self._env.make_globals(None))
         self._names[str(src)] = name
         self._cache[src] = (stamp, template)
@@ -312,7 +350,7 @@ class JinjaEngine:
                 where, function = f"{template}:{lineno}", ""
             elif where and not function:
                 function = self._calls.get(frame.f_code, "")
-        message = str(exc) if str(exc) else type(exc).__name__
+        message = _plain(exc)
         if isinstance(exc, RecursionError):
             message = "maximum recursion depth exceeded"
         if function:

@@ -119,6 +119,8 @@ def syntax_error(path: Path, exc: TemplateSyntaxError, data: bytes, delims: tupl
     editor counts (1-based line and column, in characters): ``(line 4, column 1)``, and
     for an end of text inside a control, where that control started:
     ``(line 4, column 1; the {{if}} at line 2, column 3 has no {{end}})``."""
+    if not exc.line:  # about the whole template (nested too deeply to compile)
+        return RenderError(f"Unable to process template {path}, {exc}")
     left, right = delims
     where = f"line {exc.line}, column {char_column(data, exc.line, exc.column)}"
     if exc.opened is not None:

@@ -205,3 +205,45 @@ def test_yaml_merge_of_a_scalar(tmp_path: Path) -> None:
     run, dest, data = run_file(tmp_path, "a: {<<: 1}\n")
     message = assert_refused(run, dest)
     assert message == f"cannot parse {data} at line 1, column 9: map merge requires map or sequence of maps as the value"
+
+
+# -- templates ---------------------------------------------------------------------------------
+
+
+def run_template(tmp_path: Path, name: str, template: str) -> Run:
+    dest = tmp_path / "out.conf"
+    dest.write_text(OLD)
+    resource = f'[template]\nsrc = "{name}"\ndest = "{dest}"\nkeys = ["/"]\n'
+    root = make_confdir(tmp_path / "confdir", {"a.toml": resource}, {name: template})
+    return run_confpy("-onetime", "-backend", "env", "-confdir", str(root))
+
+
+@pytest.mark.parametrize(
+    ("template", "error"),
+    [("{{ 10 ** 100000 }}", "template: a.j2:1: 10 ** 100000 is too large a number"),
+     ("{{ 'ab' * 10000000000 }}", "template: a.j2:1: repeating 2 items 10000000000 times is too large"),
+     ("{{ '%0999999999d' % 1 }}", "template: a.j2:1: a %-format width or precision of a million or more is too large"),
+     ("{{ 10 ** 5000 }}", "template: a.j2:1: an integer of more than 4300 digits cannot be read or printed"),
+     ("{{ " + "9" * 50_000 + " }}", "an integer of more than 4300 digits cannot be read or printed"),
+     ("{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}", "template: a.j2: nested too deeply")],
+)  # fmt: skip
+def test_jinja2_results_too_big_to_make(tmp_path: Path, template: str, error: str) -> None:
+    # The sandbox keeps templates from Python's internals; these bounds keep one from
+    # spending the machine's memory and time on a single number or string.
+    run = run_template(tmp_path, "a.j2", template)
+    assert assert_refused(run, tmp_path / "out.conf").endswith(error)
+    assert run.elapsed < 10
+
+
+def test_jinja2_ordinary_arithmetic_still_works(tmp_path: Path) -> None:
+    run = run_template(tmp_path, "a.j2", "{{ 2 ** 10 }} {{ 'ab' * 3 }} {{ '%05d' % 7 }} {{ [1] * 2 }} {{ 7 % 3 }}\n")
+    assert run.code == 0, run.stderr
+    assert (tmp_path / "out.conf").read_text() == "1024 ababab 00007 [1, 1] 1\n"
+
+
+def test_go_template_nested_beyond_python_limits(tmp_path: Path) -> None:
+    template = "{{if 1}}{{else}}{{with 1}}" * 50 + "x" + "{{end}}" * 100
+    message = assert_refused(run_template(tmp_path, "a.tmpl", template), tmp_path / "out.conf")
+    assert message.endswith(
+        "template: a.tmpl: too deeply nested to compile (too many levels of indentation): nest fewer controls"
+    )

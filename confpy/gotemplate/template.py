@@ -94,7 +94,16 @@ class Template:
             for name, tree in trees.items()
             if name not in self._trees or not is_empty_tree(tree.root)
         }
-        module = compile_trees(changed, self.funcs, self._signatures, self.missingkey, self._table)
+        try:
+            module = compile_trees(changed, self.funcs, self._signatures, self.missingkey, self._table)
+        except (SyntaxError, RecursionError, MemoryError) as exc:
+            # Python's own limits (100 levels of indentation, 20 nested loops, its stack),
+            # which controls nested a few dozen deep can reach before MAX_NESTING does.
+            reason = exc.msg if isinstance(exc, SyntaxError) else type(exc).__name__
+            raise TemplateSyntaxError(
+                f"template: {self.name}: too deeply nested to compile ({reason}): nest fewer controls",
+                name=self.name,
+            ) from None
         self._modules[module.filename] = module
         self._trees.update(changed)
         self._table.update(module.functions)
