@@ -70,6 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # about the rest of the settings come as JSON then.
     early_format = given.get("log-format", "text")
     setup_logging(logging.INFO, argv0=program, fmt=early_format if early_format in LOG_FORMATS else "text")
+    if given.get("validate"):
+        from .validate import run_validate
+
+        return run_validate(given)
     warn = WarnOnce(log)
     warnings: list[str] = []  # logged once the configured level is known
     try:

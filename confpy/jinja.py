@@ -283,6 +283,18 @@ class JinjaEngine:
                 self._calls.setdefault(code, name)
         self._cache: dict[Path, tuple[Stamp, jinja2.Template]] = {}
 
+    @property
+    def environment(self) -> jinja2.Environment:
+        return self._env
+
+    @property
+    def templates_dir(self) -> TemplateDir:
+        return self._dir
+
+    def load(self, src: Path) -> jinja2.Template:
+        """The compiled template of ``src`` (RenderError if it cannot be read or parsed)."""
+        return self._template(src, self._dir.display_name(src))
+
     def render(self, resource: TemplateResource) -> str:
         src = resource.src
         name = self._dir.display_name(src)
@@ -331,13 +343,14 @@ class JinjaEngine:
     ) -> RenderError:
         """``Unable to process template <path>, template: NAME:LINE: <Jinja's message>``;
         for a block left open, where it started (Jinja names only its keyword)."""
-        message = f"Unable to process template {path}, template: {name}:{exc.lineno}: {exc.message}"
+        detail = str(exc.message)
         opened = _open_block(self._env, source if source is not None else exc.source, exc)
         if opened is not None:
             keyword, line = opened
-            message += f" (the {{% {keyword} %}} at line {line} has no {{% end{keyword} %}})"
-        error = RenderError(message)
+            detail += f" (the {{% {keyword} %}} at line {line} has no {{% end{keyword} %}})"
+        error = RenderError(f"Unable to process template {path}, template: {name}:{exc.lineno}: {detail}")
         error.position = (path, exc.lineno or 0, 0)
+        error.detail = detail
         return error
 
     def _describe(self, exc: Exception) -> str:

@@ -29,7 +29,7 @@ from .store import KeyNotFound, KVPair, KVPairs, KVStore
 if TYPE_CHECKING:  # no Protocol class at import: -onetime's start-up pays for every class
     from .jinja import JinjaEngine
 
-__all__ = ["Renderer", "StoreSlot"]
+__all__ = ["GoEngine", "Renderer", "StoreSlot", "char_column", "missing_key_note", "syntax_error"]
 
 
 class StoreSlot:
@@ -75,7 +75,7 @@ class Renderer:
         self._environ = environ
         self._slot = StoreSlot()
         self._pass = RenderPass()
-        self._engines: dict[_EngineKey, _GoEngine | JinjaEngine] = {}
+        self._engines: dict[_EngineKey, GoEngine | JinjaEngine] = {}
         self._funcs: dict[bool, dict[str, Callable[..., Any]]] = {}
 
     def render(self, resource: TemplateResource, store: KVStore) -> bytes:
@@ -87,7 +87,11 @@ class Renderer:
             self._slot.store = KVStore()
         return text.encode("utf-8", "surrogateescape")
 
-    def _engine(self, resource: TemplateResource) -> _GoEngine | JinjaEngine:
+    def engine_for(self, resource: TemplateResource) -> GoEngine | JinjaEngine:
+        """The engine that renders ``resource`` (``-validate`` compiles through it)."""
+        return self._engine(resource)
+
+    def _engine(self, resource: TemplateResource) -> GoEngine | JinjaEngine:
         key = _EngineKey(resource.engine, resource.templates_root, resource.delims, resource.extended_funcs)
         engine = self._engines.get(key)
         if engine is None:
@@ -98,7 +102,7 @@ class Renderer:
 
                 engine = JinjaEngine(template_dir, key.delims, funcs, self._pass)
             else:
-                engine = _GoEngine(template_dir, key.delims, funcs, self._pass)
+                engine = GoEngine(template_dir, key.delims, funcs, self._pass)
             self._engines[key] = engine
         return engine
 
@@ -122,15 +126,20 @@ def syntax_error(path: Path, exc: TemplateSyntaxError, data: bytes, delims: tupl
     if not exc.line:  # about the whole template (nested too deeply to compile)
         return RenderError(f"Unable to process template {path}, {exc}")
     left, right = delims
-    where = f"line {exc.line}, column {char_column(data, exc.line, exc.column)}"
+    column = char_column(data, exc.line, exc.column)
+    unclosed = ""
     if exc.opened is not None:
-        keyword, line, column = exc.opened
-        where += (
-            f"; the {left}{keyword}{right} at line {line}, column {char_column(data, line, column)}"
+        keyword, line, opened_at = exc.opened
+        unclosed = (
+            f"the {left}{keyword}{right} at line {line}, column {char_column(data, line, opened_at)}"
             f" has no {left}end{right}"
         )
+    where = f"line {exc.line}, column {column}" + (f"; {unclosed}" if unclosed else "")
     error = RenderError(f"Unable to process template {path}, {exc} ({where})")
-    error.position = (path, exc.line, char_column(data, exc.line, exc.column))
+    error.position = (path, exc.line, column)
+    # Go's message without its "template: NAME:LINE: " (the position says it).
+    detail = exc.message.split(": ", 2)[-1] if exc.message.startswith("template: ") else exc.message
+    error.detail = detail + (f" ({unclosed})" if unclosed else "")
     return error
 
 
@@ -173,7 +182,7 @@ class _Compiled:
         self.checked = checked  # the render pass that last found the file unchanged
 
 
-class _GoEngine:
+class GoEngine:
     """Go templates of one templates directory, delimiter pair and function set."""
 
     def __init__(
@@ -205,6 +214,18 @@ class _GoEngine:
             if missing is not None:
                 message += missing_key_note(resource, missing.key)
             raise RenderError(message) from None
+
+    @property
+    def templates_dir(self) -> TemplateDir:
+        return self._dir
+
+    @property
+    def delims(self) -> tuple[str, str]:
+        return self._delims
+
+    def load(self, path: Path, name: str, *, missing: str) -> Template:
+        """The compiled template of ``path`` (RenderError if it cannot be read or parsed)."""
+        return self._template(path, name, missing=missing)
 
     def _template(self, path: Path, name: str, *, missing: str) -> Template:
         """The compiled template of ``path``, from the cache while the file is unchanged."""

@@ -87,6 +87,7 @@ class Settings(NamedTuple):
     log_format: str = "text"  # or "json"
     metrics_addr: str = ""  # host:port of /metrics, /health, /ready; "": off
     unhealthy_after: float = 0.0  # 0: 3 x backend_timeout + the watch backoff cap
+    validate: bool = False
 
     @property
     def conf_d(self) -> Path:
@@ -170,6 +171,7 @@ _FLAGS: tuple[tuple[str, str, str, str], ...] = (
     ("log-format", "log_format", "string", "text (confd's line) or json (one object per line)"),
     ("metrics-addr", "metrics_addr", "string", "serve /metrics, /health and /ready on this host:port (e.g. 127.0.0.1:9180; needs confpy[metrics])"),
     ("unhealthy-after", "unhealthy_after", "duration", "/health answers 503 once the store has been unreachable this long (default 3 x -backend-timeout + 10s)"),
+    ("validate", "validate", "bool", "check confd.toml, conf.d and the templates without the store; print every problem as file:line:col: error|warning: message; exit 1 on any error"),
 )
 
 FLAG_FIELDS = {name: attr for name, attr, _, _ in _FLAGS}
@@ -310,9 +312,11 @@ def load_settings(
     values: dict[str, Any] = {}
     config_file = given.get("config-file", DEFAULT_CONFIG_FILE)
     path = Path(config_file)
+    text = ""
     if path.exists():
         loaded = _load_toml(path, found)
         if loaded is not None:
+            text = loaded[0]
             values.update(_settings_from_toml(path, *loaded, found))
     elif "config-file" in given:  # confd skips it silently; the default path stays silent
         log.warning("Config file %s does not exist: using the command line and defaults only", config_file)
@@ -336,23 +340,21 @@ def load_settings(
         if not values.get(attr) and environ.get(var):
             values[attr] = environ[var]
     settings = Settings(**{k: v for k, v in values.items() if k in _FIELD_NAMES})
-    for check in (_check_backend, _check_interval, _check_delimiters, _check_log_format, _check_keyring):
+    for check, flags, key in _CHECKS:
         try:
             check(settings, given)
         except ConfigError as exc:
             if not collect:
                 raise
-            found.add(_origin(str(exc), given, config_file), 0, 0, str(exc), FATAL)
+            # -validate: the problem is the flag's if given, else confd.toml's key's.
+            flag = next((f for f in flags if f in given), None)
+            if flag is not None:
+                found.add(f"-{flag}", 0, 0, str(exc), FATAL)
+            else:
+                found.add(config_file, *key_position(text, key), str(exc), FATAL)
+            if check is _check_delimiters:  # reported once here, not again by each resource
+                settings = settings._replace(left_delimiter="", right_delimiter="")
     return settings
-
-
-def _origin(message: str, given: Mapping[str, Any], config_file: str) -> str:
-    """What a settings problem is about, for -validate: the flag named in the message if
-    one was given, else the config file."""
-    for name in given:
-        if f"-{name}" in message:
-            return f"-{name}"
-    return config_file
 
 
 def _check_backend(settings: Settings, given: Mapping[str, Any]) -> None:
@@ -421,4 +423,12 @@ def delimiter_problem(value: str, *, allow_empty: bool = False) -> str:
 
 
 _FIELD_NAMES = frozenset(Settings._fields)
+# The checks of the merged settings: (check, its flags, its confd.toml key).
+_CHECKS = (
+    (_check_backend, ("backend",), "backend"),
+    (_check_interval, ("interval",), "interval"),
+    (_check_delimiters, ("left-delimiter", "right-delimiter"), "left_delimiter"),
+    (_check_log_format, ("log-format",), "log-format"),
+    (_check_keyring, ("secret-keyring",), "secret_keyring"),
+)
 

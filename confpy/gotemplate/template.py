@@ -113,6 +113,11 @@ class Template:
         """Names of the templates defined so far."""
         return sorted(self._trees)
 
+    def trees(self) -> dict[str, Tree]:
+        """The parse trees of the templates defined so far, by name (for tools that read
+        templates without executing them)."""
+        return dict(self._trees)
+
     def source(self) -> str:
         """The generated Python of every compiled module (for debugging)."""
         return "\n".join(m.source for m in self._modules.values())
