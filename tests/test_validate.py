@@ -132,7 +132,7 @@ def test_flags_are_named_as_the_place_of_their_problem(tmp_path: Path) -> None:
     run = validate(root, "-log-level", "trace", "-backend", "nosuch", "-left-delimiter", "<<", "-right-delimiter", "<<")
     assert run.code == 1
     assert findings(run) == [
-        "-backend: error: Invalid backend 'nosuch': valid backends are env, etcd, etcdv3, file",
+        "-backend: error: Invalid backend 'nosuch': valid backends are consul, env, etcd, etcdv3, file, redis, zookeeper",
         "-left-delimiter: error: -left-delimiter and -right-delimiter are both '<<': the left and right delimiters must differ",
         '-log-level: error: not a valid level: "trace"',
     ]
