@@ -80,13 +80,13 @@ def _bounded(operator: str, left: Any, right: Any) -> None:
     """SecurityError when ``left <operator> right`` would be too big to compute."""
     if operator == "**" and type(left) is int and type(right) is int and right > 0 and abs(left) > 1:
         if right * abs(left).bit_length() > _MAX_POWER_BITS:
-            raise jinja2.sandbox.SecurityError(f"{left} ** {right} is too large a number")
+            raise jinja2.exceptions.SecurityError(f"{left} ** {right} is too large a number")
     elif operator == "*":
         for sequence, times in ((left, right), (right, left)):
             if isinstance(sequence, (str, list, tuple)) and type(times) is int and len(sequence) * times > _MAX_REPEAT:
-                raise jinja2.sandbox.SecurityError(f"repeating {len(sequence)} items {times} times is too large")
+                raise jinja2.exceptions.SecurityError(f"repeating {len(sequence)} items {times} times is too large")
     elif operator == "%" and isinstance(left, str) and _BIG_FORMAT.search(left):
-        raise jinja2.sandbox.SecurityError("a %-format width or precision of a million or more is too large")
+        raise jinja2.exceptions.SecurityError("a %-format width or precision of a million or more is too large")
 
 
 class _Environment(jinja2.sandbox.SandboxedEnvironment):

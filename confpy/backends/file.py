@@ -20,7 +20,7 @@ import math
 import os
 import re
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import yaml
@@ -360,11 +360,12 @@ def _flatten(node: Any, path: str, into: dict[str, str], walk: _Walk, aliased: b
         walk.seen.add(ident)
         walk.active.add(ident)
         walk.budget.count(1, aliased)
-        is_map = isinstance(node, dict)
-        items = node.items() if is_map else enumerate(node)
+        if isinstance(node, dict):
+            walk.budget.count(len(node), aliased)  # the keys, as go-yaml counts them
+            items: Iterable[tuple[Any, Any]] = node.items()
+        else:
+            items = enumerate(node)
         for name, value in items:
-            if is_map:
-                walk.budget.count(1, aliased)  # the key, as go-yaml counts it
             _flatten(value, gopath.join(path, str(name)), into, walk, aliased)
         walk.active.discard(ident)
         return
