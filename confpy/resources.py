@@ -319,16 +319,13 @@ def _parse_toml(path: Path, text: str, problems: Problems) -> dict[str, Any] | N
     try:
         return parse_toml(text)
     except TomlSyntaxError as exc:
-        message = str(exc)
-        at = re.search(r" ?\(at line (\d+), column (\d+)\)$", message)
-        line, column = (int(at.group(1)), int(at.group(2))) if at else (0, 0)
-        bare = message[: at.start()] if at else message
+        reason, message = exc.reason, str(exc)
         # `mode = 0644` is not TOML (a leading zero): say what to write instead.
-        source_line = text.split("\n")[line - 1] if at else ""
-        if at and re.match(r"""[ \t]*(["']?)mode\1[ \t]*=[ \t]*[+-]?[0-9]""", source_line, re.I):
-            bare = f"field mode must be a string, not an integer{_MODE_HINT}"
-            message = f"line {line}: {bare}"
-        problems.add(path, line, column, bare, FATAL, logged=message)
+        source_line = text.split("\n")[exc.line - 1] if exc.line else ""
+        if re.match(r"""[ \t]*(["']?)mode\1[ \t]*=[ \t]*[+-]?[0-9]""", source_line, re.I):
+            reason = f"field mode must be a string, not an integer{_MODE_HINT}"
+            message = f"line {exc.line}: {reason}"
+        problems.add(path, exc.line, exc.column, reason, FATAL, logged=message)
         return None
 
 

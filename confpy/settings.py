@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -246,11 +245,7 @@ def _load_toml(path: Path, problems: Problems) -> tuple[str, dict[str, Any]] | N
         text = read_file(path).decode("utf-8")
         return text, parse_toml(text)
     except TomlSyntaxError as exc:
-        message = str(exc)
-        at = re.search(r" ?\(at line (\d+), column (\d+)\)$", message)
-        line, column = (int(at.group(1)), int(at.group(2))) if at else (0, 0)
-        problems.add(path, line, column, message[: at.start()] if at else message, FATAL,
-                     logged=f"cannot load config file {path}: {message}")  # fmt: skip
+        problems.add(path, exc.line, exc.column, exc.reason, FATAL, logged=f"cannot load config file {path}: {exc}")
     except UnicodeDecodeError as exc:
         problems.add(path, 0, 0, f"not UTF-8 ({exc.reason})", FATAL,
                      logged=f"cannot load config file {path}: not UTF-8 ({exc.reason})")  # fmt: skip

@@ -41,7 +41,18 @@ TYPE_NAMES = {str: "a string", bool: "a boolean", int: "an integer", list: "an a
 
 
 class TomlSyntaxError(ValueError):
-    """The text is not TOML; str() is tomllib's message with its line and column."""
+    """The text is not TOML. str() is the message with its place, tomllib's way:
+    ``Invalid value (at line 3, column 10)``; ``reason``, ``line`` and ``column``
+    (1-based; 0 when unknown) are the parts."""
+
+    def __init__(self, reason: str, line: int = 0, column: int = 0) -> None:
+        super().__init__(f"{reason} (at line {line}, column {column})" if line else reason)
+        self.reason = reason
+        self.line = line
+        self.column = column
+
+
+_AT = re.compile(r" ?\(at line (\d+), column (\d+)\)$")
 
 
 def parse_toml(text: str) -> dict[str, Any]:
@@ -57,10 +68,13 @@ def parse_toml(text: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
-        if message.endswith("(at end of document)"):  # give it a line and column too
+        if message.endswith(" (at end of document)"):  # give it a line and column too
             lines = text.split("\n")
-            message = message[: -len("(at end of document)")] + f"(at line {len(lines)}, column {len(lines[-1]) + 1})"
-        raise TomlSyntaxError(message) from None
+            raise TomlSyntaxError(message[: -len(" (at end of document)")], len(lines), len(lines[-1]) + 1) from None
+        at = _AT.search(message)
+        if at is None:
+            raise TomlSyntaxError(message) from None
+        raise TomlSyntaxError(message[: at.start()], int(at.group(1)), int(at.group(2))) from None
 
 
 # Characters TOML forbids in strings and comments: ASCII controls but tab.
@@ -125,9 +139,9 @@ def parse_simple_toml(text: str) -> dict[str, Any] | None:
     return document
 
 
-def _position(text: str, offset: int) -> str:
-    line = text.count("\n", 0, offset) + 1
-    return f"(at line {line}, column {offset - (text.rfind(chr(10), 0, offset) + 1) + 1})"
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of an offset."""
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def _int64(token: str, text: str, offset: int) -> int:
@@ -146,9 +160,7 @@ def _int64(token: str, text: str, offset: int) -> int:
         if _INT64_MIN <= value <= _INT64_MAX:
             return value
     shown = token if len(token) <= 24 else f"{token[:20]}... ({len(token)} characters)"
-    raise TomlSyntaxError(
-        f"Integer '{shown}' is out of the range of 64-bit signed integers {_position(text, offset)}"
-    )
+    raise TomlSyntaxError(f"Integer '{shown}' is out of the range of 64-bit signed integers", *_position(text, offset))
 
 
 _INTEGER = re.compile(r"[+-]?(?:0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|[0-9][0-9_]*)")
@@ -184,7 +196,7 @@ def _check_bounds(text: str) -> None:
             depth += 1
             if depth > MAX_NESTING:
                 raise TomlSyntaxError(
-                    f"arrays or inline tables nested more than {MAX_NESTING} deep {_position(text, position)}"
+                    f"arrays or inline tables nested more than {MAX_NESTING} deep", *_position(text, position)
                 )
             position += 1
         elif char in "]}":
