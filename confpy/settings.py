@@ -1,9 +1,11 @@
 """Settings: defaults < confd.toml < environment < command line, validated into one record.
 
 Every confd 0.16.0 flag exists under the same name, and every confd.toml key confd reads
-(matched as confd's TOML decoder matches them: exactly, then ignoring case). One
-deliberate divergence: a flag given on the command line beats confd.toml (confd lets the
-file win, against its own documentation).
+(matched as confd's TOML decoder matches them: exactly, then ignoring case); a key confd
+does not read is ignored as confd ignores it, with a warning naming the closest known
+one. One deliberate divergence: a flag given on the command line beats confd.toml (confd
+lets the file win, against its own documentation). ``load_settings`` can also collect
+every problem instead of stopping at the first (``-validate``).
 """
 
 from __future__ import annotations
