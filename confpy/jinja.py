@@ -44,6 +44,7 @@ from .partials import (
     file_stamp,
     read_template,
 )
+from .plan import missing_key_note
 from .resources import TemplateResource
 from .store import KeyNotFound
 
@@ -309,8 +310,6 @@ class JinjaEngine:
         except Exception as exc:  # anything a template or a function raised: one line, no traceback
             message = self._describe(exc)
             if isinstance(exc, KeyNotFound):
-                from .render import missing_key_note
-
                 message += missing_key_note(resource, exc.key)
             raise RenderError(message) from None
 

@@ -19,17 +19,17 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import RenderError
 from .funcs import confd_funcs
-from .golang import path as gopath
 from .golang.strconv import quote
 from .gotemplate import StringList, Template, TemplateError, TemplateSyntaxError
 from .partials import PartialError, RenderPass, Stamp, TemplateDir, file_stamp, read_template
+from .plan import missing_key_note
 from .resources import TemplateResource
 from .store import KeyNotFound, KVPair, KVPairs, KVStore
 
 if TYPE_CHECKING:  # no Protocol class at import: -onetime's start-up pays for every class
     from .jinja import JinjaEngine
 
-__all__ = ["GoEngine", "Renderer", "StoreSlot", "char_column", "missing_key_note", "syntax_error"]
+__all__ = ["GoEngine", "Renderer", "StoreSlot", "char_column", "syntax_error"]
 
 
 class StoreSlot:
@@ -148,18 +148,6 @@ def char_column(data: bytes, line: int, byte_column: int) -> int:
     lines = data.split(b"\n", line)
     text = lines[line - 1] if 0 < line <= len(lines) else b""
     return len(text[:byte_column].decode("utf-8", "replace")) + 1
-
-
-def missing_key_note(resource: TemplateResource, key: str) -> str:
-    """What to add to memkv's ``key does not exist: /x``, which names the key as the
-    template sees it: the key read in the store (with the prefix) and the resource, and
-    whether the resource's keys cover it at all (the usual cause)."""
-    full = gopath.join(resource.prefix, key)
-    note = f"key {full} in the store, resource {resource.label}" if resource.prefix != "/" else f"resource {resource.label}"
-    if not any(full.startswith(wanted) for wanted in resource.keys):
-        keys = ", ".join(resource.keys[:3]) + (", ..." if len(resource.keys) > 3 else "")
-        note += f", whose keys ({keys}) do not cover it" if keys else ", which has no keys"
-    return f" ({note})"
 
 
 class _PartialFailed(Exception):
