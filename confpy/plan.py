@@ -3,7 +3,8 @@
 confd reads each resource's keys separately; we read the union once (a key under another
 requested key is folded into it) and give each resource a ``KVStore`` holding only the
 keys it asked for, relative to its prefix, so a template still fails with ``key does not
-exist`` for a key outside its own ``keys``, as in confd.
+exist`` for a key outside its own ``keys``, as in confd; ``missing_key_note`` says so
+when that is why a key is missing.
 """
 
 from __future__ import annotations
