@@ -111,9 +111,7 @@ class Validator:
     """Collects findings over the settings, the resources and their templates."""
 
     def __init__(self) -> None:
-        self._errors = Problems()  # everything a normal run stops, fails or warns on
-        self._warnings = Problems()  # what may fail at render time
-        self._order: list[tuple[str, Problem]] = []
+        self._order: list[tuple[str, Problem]] = []  # (severity as printed, problem)
         self._files: dict[str, int] = {}  # the order files are met in, for the report
         self.resource_files = 0  # conf.d files read, loaded or not
 
@@ -137,13 +135,15 @@ class Validator:
         return found
 
     def error(self, path: object, line: int, column: int, message: str) -> None:
-        self._found("error", self._errors.add(path, line, column, message))
+        """Anything a normal run stops on, fails a resource for, or warns about."""
+        self._found("error", Problem(str(path), line, column, message))
 
     def warning(self, path: object, line: int, column: int, message: str) -> None:
-        self._found("warning", self._warnings.add(path, line, column, message))
+        """What may fail at render time."""
+        self._found("warning", Problem(str(path), line, column, message))
 
     def _take(self, problems: Problems) -> None:
-        for problem in problems:
+        for problem in problems:  # a loader's, whatever their severity there
             self._found("error", problem)
 
     def _found(self, severity: str, problem: Problem) -> None:
