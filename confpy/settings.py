@@ -280,6 +280,12 @@ def _settings_from_toml(path: Path, text: str, document: Mapping[str, Any], prob
             message = f"key {actual!r} must be {TYPE_NAMES[expected]}"
             problems.add(path, line, column, message, FATAL, logged=f"cannot load config file {path}: {message}")
             continue
+        if any("\0" in item for item in (value if expected is list else [value]) if isinstance(item, str)):
+            # No path, name, URL or token can hold one; the system calls would refuse it.
+            line, column = key_position(text, actual)
+            message = f"key {actual!r} contains a NUL byte"
+            problems.add(path, line, column, message, FATAL, logged=f"cannot load config file {path}: {message}")
+            continue
         found[attr] = tuple(value) if expected is list else value
     if "funcs" in found:
         funcs = found.pop("funcs")

@@ -247,3 +247,15 @@ def test_go_template_nested_beyond_python_limits(tmp_path: Path) -> None:
     assert message.endswith(
         "template: a.tmpl: too deeply nested to compile (too many levels of indentation): nest fewer controls"
     )
+
+
+@pytest.mark.parametrize("key", ["client_cakeys", "client_cert", "file", "confdir", "prefix", "state_file"])
+def test_nul_byte_in_confd_toml(tmp_path: Path, key: str) -> None:
+    # No path, name or URL can hold one: refused with the key, before any system call
+    # (an ssl context, a stat) could raise its own ValueError.
+    root, dest = confdir(tmp_path)
+    config = tmp_path / "confd.toml"
+    value = '["a\\u0000b"]' if key == "file" else '"a\\u0000b"'
+    config.write_text(f'backend = "etcd"\nnodes = ["https://127.0.0.1:1"]\n{key} = {value}\n')
+    run = run_confpy("-onetime", "-confdir", str(root), "-config-file", str(config))
+    assert assert_refused(run, dest) == f"cannot load config file {config}: key '{key}' contains a NUL byte"
