@@ -211,7 +211,9 @@ CONFD_TOML_KEYS = {
     "sync-only": ["true", "false"],
     "nodez": ['["127.0.0.1:1"]'],
     "log-format": ['"json"', '"xml"'],
-    "secret_keyring": ['"/nonexistent"', '"/dev/null"'],
+    "secret_keyring": ['"/nonexistent"', '"/dev/null"', '"a\\u0000b"'],
+    "client_cert": ['"/nonexistent"', '"c\\u0000"'],
+    "file": ['["x\\u0000"]', "[]"],
 }
 
 
