@@ -13,6 +13,7 @@ from . import __version__
 from .errors import ConfigError, ConfpyError
 from .goflag import FlagError, HelpRequested
 from .log import LOG_FORMATS, parse_level, setup_logging
+from .problems import WarnOnce
 from .settings import Settings, build_flagset, load_settings
 
 if TYPE_CHECKING:
@@ -69,15 +70,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     # about the rest of the settings come as JSON then.
     early_format = given.get("log-format", "text")
     setup_logging(logging.INFO, argv0=program, fmt=early_format if early_format in LOG_FORMATS else "text")
+    if given.get("validate"):
+        from .validate import run_validate
+
+        return run_validate(given)
+    warn = WarnOnce(log)
+    warnings: list[str] = []  # logged once the configured level is known
     try:
-        settings = load_settings(given)
+        settings = load_settings(given, warn=warnings.append)
         setup_logging(parse_level(settings.log_level), argv0=program, fmt=settings.log_format)
+        for message in warnings:
+            warn(message)
         settings = _resolve_nodes(settings)
     except (ConfigError, ValueError) as exc:
         log.critical("%s", exc)
         return 1
+
     def reload_settings() -> Settings:
-        return _resolve_nodes(load_settings(given))
+        return _resolve_nodes(load_settings(given, warn=warn))
 
     try:
         return _run(settings, reload_settings)

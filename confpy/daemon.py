@@ -37,6 +37,7 @@ from .errors import BackendError, ConfigError
 from .log import log_fields
 from .observe import NO_OBSERVER, Observer
 from .plan import FetchPlan, touches
+from .problems import WarnOnce
 from .processor import (
     Cycle,
     CycleResult,
@@ -105,6 +106,7 @@ class Daemon:
         self._config_read_at = 0.0  # time.time() when conf.d was last read
         self._watcher: Watcher | None = None
         self._pending = pending_reloads(settings)
+        self._warn = WarnOnce(log)  # conf.d is read at every tick: an unknown field is told once
 
     # -- entry --------------------------------------------------------------------------
 
@@ -113,7 +115,7 @@ class Daemon:
         try:
             try:
                 self._config_read_at = time.time()
-                self.resources = load_or_wait(self.settings)
+                self.resources = load_or_wait(self.settings, self._warn)
             except ConfigError as exc:
                 log.critical("%s", exc)
                 return 1
@@ -269,7 +271,7 @@ class Daemon:
         """Read conf.d again; keep the resources we have if it is broken. True if read."""
         self._config_read_at = time.time()
         try:
-            resources = load_or_wait(self.settings)
+            resources = load_or_wait(self.settings, self._warn)
         except ConfigError as exc:
             log.error("%s; keeping the %d resource(s) loaded before", exc, len(self.resources))
             return False

@@ -55,7 +55,12 @@ class HistoryLost(BackendError):
 
 
 class RenderError(ConfpyError):
-    """A template could not be read, parsed or executed."""
+    """A template could not be read, parsed or executed. ``position`` is (file, line,
+    column), 1-based, when the error is at a known place of a template file, and
+    ``detail`` the message without that place (what ``-validate`` prints after it)."""
+
+    position: tuple[object, int, int] | None = None
+    detail: str = ""
 
 
 class SyncError(ConfpyError):

@@ -22,6 +22,7 @@ comments ``{# #}``.
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -43,7 +44,9 @@ from .partials import (
     file_stamp,
     read_template,
 )
+from .plan import missing_key_note
 from .resources import TemplateResource
+from .store import KeyNotFound
 
 __all__ = ["JinjaEngine", "make_environment"]
 
@@ -67,8 +70,33 @@ class _Template(jinja2.Template):
         return self.make_module()
 
 
+# What an operator may build: Jinja2's sandbox keeps templates from Python's internals,
+# not from a result too big to make ({{ 10 ** 10 ** 10 }} would never end).
+_MAX_POWER_BITS = 100_000
+_MAX_REPEAT = 10_000_000  # items or characters of "x" * n
+_BIG_FORMAT = re.compile(r"%[^a-zA-Z%]*?(?:[0-9]{7}|\*)")  # a width or precision of a million or more
+
+
+def _bounded(operator: str, left: Any, right: Any) -> None:
+    """SecurityError when ``left <operator> right`` would be too big to compute."""
+    if operator == "**" and type(left) is int and type(right) is int and right > 0 and abs(left) > 1:
+        if right * abs(left).bit_length() > _MAX_POWER_BITS:
+            raise jinja2.exceptions.SecurityError(f"{left} ** {right} is too large a number")
+    elif operator == "*":
+        for sequence, times in ((left, right), (right, left)):
+            if isinstance(sequence, (str, list, tuple)) and type(times) is int and len(sequence) * times > _MAX_REPEAT:
+                raise jinja2.exceptions.SecurityError(f"repeating {len(sequence)} items {times} times is too large")
+    elif operator == "%" and isinstance(left, str) and _BIG_FORMAT.search(left):
+        raise jinja2.exceptions.SecurityError("a %-format width or precision of a million or more is too large")
+
+
 class _Environment(jinja2.sandbox.SandboxedEnvironment):
     template_class = _Template
+    intercepted_binops = frozenset({"**", "*", "%"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        _bounded(operator, left, right)
+        return super().call_binop(context, operator, left, right)
 
 
 class _Loader(jinja2.BaseLoader):
@@ -127,6 +155,61 @@ def _in_chain(
             render_pass.leave()
 
     return render
+
+
+# Tags a Jinja2 block opens and an end tag closes ("set" only without "=").
+_BLOCK_TAGS = frozenset({"for", "if", "macro", "call", "filter", "block", "with", "autoescape", "set"})
+
+
+def _open_block(env: jinja2.Environment, source: str | None, exc: jinja2.TemplateSyntaxError) -> tuple[str, int] | None:
+    """The block Jinja2 says "needs to be closed", with the line it opened on: the
+    last one of that keyword still open where the error is (Jinja2 gives no line)."""
+    named = re.search(r"The innermost block that needs to be closed is '(\w+)'", exc.message or "")
+    if named is None or source is None:
+        return None
+    stop = re.match(r"Encountered unknown tag '(\w+)'", exc.message or "")
+    try:
+        tokens = [t for t in env.lex(source) if t[1] != "whitespace"]
+    except jinja2.TemplateSyntaxError:
+        return None
+    stack: list[tuple[str, int]] = []
+    for i, (_, kind, _) in enumerate(tokens[:-1]):
+        line, next_kind, tag = tokens[i + 1]
+        if kind != "block_begin" or next_kind != "name":
+            continue
+        if stop is not None and tag == stop.group(1) and line == exc.lineno:
+            break
+        if tag == "set" and _is_assignment(tokens, i + 2):
+            continue
+        if tag in _BLOCK_TAGS:
+            stack.append((tag, line))
+        elif tag.startswith("end") and tag[3:] in _BLOCK_TAGS:
+            for k in range(len(stack) - 1, -1, -1):
+                if stack[k][0] == tag[3:]:
+                    del stack[k:]
+                    break
+    for entry in reversed(stack):
+        if entry[0] == named.group(1):
+            return entry
+    return None
+
+
+def _is_assignment(tokens: list[tuple[int, str, str]], start: int) -> bool:
+    """Whether the tag whose arguments start at ``start`` has ``=`` before its end."""
+    for _, kind, value in tokens[start:]:
+        if kind == "block_end":
+            return False
+        if kind == "operator" and value == "=":
+            return True
+    return False
+
+
+def _plain(exc: BaseException) -> str:
+    """An exception's message, Python's int-conversion limit said plainly."""
+    message = str(exc) or type(exc).__name__
+    if "integer string conversion" in message:
+        return "an integer of more than 4300 digits cannot be read or printed"
+    return message
 
 
 def _finalize(value: Any) -> Any:
@@ -201,6 +284,18 @@ class JinjaEngine:
                 self._calls.setdefault(code, name)
         self._cache: dict[Path, tuple[Stamp, jinja2.Template]] = {}
 
+    @property
+    def environment(self) -> jinja2.Environment:
+        return self._env
+
+    @property
+    def templates_dir(self) -> TemplateDir:
+        return self._dir
+
+    def load(self, src: Path) -> jinja2.Template:
+        """The compiled template of ``src`` (RenderError if it cannot be read or parsed)."""
+        return self._template(src, self._dir.display_name(src))
+
     def render(self, resource: TemplateResource) -> str:
         src = resource.src
         name = self._dir.display_name(src)
@@ -209,12 +304,14 @@ class JinjaEngine:
         try:
             return template.render()
         except jinja2.TemplateSyntaxError as exc:  # in an included file
-            where = exc.filename or exc.name
-            raise RenderError(f"Unable to process template {where}, template: {exc.name}:{exc.lineno}: {exc.message}") from None
+            raise self.syntax_error(exc, Path(exc.filename or exc.name or src), exc.name or name) from None
         except RenderError:
             raise
         except Exception as exc:  # anything a template or a function raised: one line, no traceback
-            raise RenderError(self._describe(exc)) from None
+            message = self._describe(exc)
+            if isinstance(exc, KeyNotFound):
+                message += missing_key_note(resource, exc.key)
+            raise RenderError(message) from None
 
     def _template(self, src: Path, name: str) -> jinja2.Template:
         cached = self._cache.get(src)
@@ -229,11 +326,31 @@ class JinjaEngine:
         try:
             code = self._env.compile(source, name, str(src))
         except jinja2.TemplateSyntaxError as exc:
-            raise RenderError(f"Unable to process template {src}, template: {name}:{exc.lineno}: {exc.message}") from None
+            raise self.syntax_error(exc, src, name, source) from None
+        except (ValueError, SyntaxError, RecursionError, MemoryError) as exc:
+            # A literal Python will not convert (an integer of 5,000 digits), or nesting
+            # beyond Python's limits: Jinja2 lets these through as they are.
+            reason = "nested too deeply" if isinstance(exc, (RecursionError, SyntaxError)) else _plain(exc)
+            raise RenderError(f"Unable to process template {src}, template: {name}: {reason}") from None
         template = self._env.template_class.from_code(self._env, code, self._env.make_globals(None))
         self._names[str(src)] = name
         self._cache[src] = (stamp, template)
         return template
+
+    def syntax_error(
+        self, exc: jinja2.TemplateSyntaxError, path: Path, name: str, source: str | None = None
+    ) -> RenderError:
+        """``Unable to process template <path>, template: NAME:LINE: <Jinja's message>``;
+        for a block left open, where it started (Jinja names only its keyword)."""
+        detail = str(exc.message)
+        opened = _open_block(self._env, source if source is not None else exc.source, exc)
+        if opened is not None:
+            keyword, line = opened
+            detail += f" (the {{% {keyword} %}} at line {line} has no {{% end{keyword} %}})"
+        error = RenderError(f"Unable to process template {path}, template: {name}:{exc.lineno}: {detail}")
+        error.position = (path, exc.lineno or 0, 0)
+        error.detail = detail
+        return error
 
     def _describe(self, exc: Exception) -> str:
         """``template: NAME:LINE: [error calling FUNC: ]message``, from the innermost
@@ -245,7 +362,7 @@ class JinjaEngine:
                 where, function = f"{template}:{lineno}", ""
             elif where and not function:
                 function = self._calls.get(frame.f_code, "")
-        message = str(exc) if str(exc) else type(exc).__name__
+        message = _plain(exc)
         if isinstance(exc, RecursionError):
             message = "maximum recursion depth exceeded"
         if function:

@@ -35,7 +35,8 @@ _LEVEL_NAMES = {
     logging.ERROR: "ERROR",
     logging.CRITICAL: "FATAL",
 }
-# logrus level names as confd's -log-level accepts them.
+# logrus level names as confd 0.16.0's vendored logrus (ParseLevel) accepts them, in any
+# case; "trace" came with a later logrus and is refused, as confd refuses it.
 _LEVELS = {
     "panic": logging.CRITICAL,
     "fatal": logging.CRITICAL,
@@ -44,7 +45,6 @@ _LEVELS = {
     "warning": logging.WARNING,
     "info": logging.INFO,
     "debug": logging.DEBUG,
-    "trace": logging.DEBUG,
 }
 
 

@@ -64,10 +64,11 @@ def decode_template(path: Path, name: str, data: bytes) -> str:
         before = data[: exc.start]
         line = before.count(b"\n") + 1
         column = len(before) - (before.rfind(b"\n") + 1)
-        raise RenderError(
-            f"Unable to process template {path}, template: {name}:{line}:{column}: "
-            f"invalid UTF-8 byte 0x{data[exc.start]:02x}: template text must be UTF-8"
-        ) from None
+        detail = f"invalid UTF-8 byte 0x{data[exc.start]:02x}: template text must be UTF-8"
+        error = RenderError(f"Unable to process template {path}, template: {name}:{line}:{column}: {detail}")
+        error.detail = detail
+        error.position = (path, line, len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1)
+        raise error from None
 
 
 class TemplateDir:

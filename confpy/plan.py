@@ -3,7 +3,8 @@
 confd reads each resource's keys separately; we read the union once (a key under another
 requested key is folded into it) and give each resource a ``KVStore`` holding only the
 keys it asked for, relative to its prefix, so a template still fails with ``key does not
-exist`` for a key outside its own ``keys``, as in confd.
+exist`` for a key outside its own ``keys``, as in confd; ``missing_key_note`` says so
+when that is why a key is missing.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from .backends.base import Backend, Snapshot
+from .golang import path as gopath
 from .resources import TemplateResource
 from .store import KVStore, store_key
 
-__all__ = ["FetchPlan", "resource_view", "touches"]
+__all__ = ["FetchPlan", "missing_key_note", "resource_view", "touches"]
 
 
 class FetchPlan(NamedTuple):
@@ -64,3 +66,15 @@ def resource_view(snapshot: Snapshot, sorted_keys: Sequence[str], resource: Temp
     else:
         found = [k for k in sorted_keys if any(backend.key_matches(key, k) for key in resource.keys)]
     return KVStore((store_key(k, resource.prefix), values[k]) for k in found)
+
+
+def missing_key_note(resource: TemplateResource, key: str) -> str:
+    """What to add to memkv's ``key does not exist: /x``, which names the key as the
+    template sees it: the key read in the store (with the prefix) and the resource, and
+    whether the resource's keys cover it at all (the usual cause)."""
+    full = gopath.join(resource.prefix, key)
+    note = f"key {full} in the store, resource {resource.label}" if resource.prefix != "/" else f"resource {resource.label}"
+    if not any(full.startswith(wanted) for wanted in resource.keys):
+        keys = ", ".join(resource.keys[:3]) + (", ..." if len(resource.keys) > 3 else "")
+        note += f", whose keys ({keys}) do not cover it" if keys else ", which has no keys"
+    return f" ({note})"

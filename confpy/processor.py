@@ -222,14 +222,15 @@ def sync_options(settings: Settings) -> SyncOptions:
     return SyncOptions(noop=settings.noop, sync_only=settings.sync_only, keep_stage_file=settings.keep_stage_file)
 
 
-def load_or_wait(settings: Settings) -> list[TemplateResource]:
+def load_or_wait(settings: Settings, warn: Callable[[str], None] | None = None) -> list[TemplateResource]:
     """The resources for a daemon: none, after a warning, when the confdir or its
     resources are missing (they may appear: the daemon goes on and looks again).
 
-    Raises ConfigError for what confd treats as fatal (bad TOML, no conf.d).
+    Raises ConfigError for what confd treats as fatal (bad TOML, no conf.d); ``warn``
+    receives what confd ignores (an unknown field).
     """
     try:
-        resources = load_resources(settings)
+        resources = load_resources(settings, warn)
     except ConfdirMissing as exc:
         log.warning("%s; waiting for it to appear", exc)
         return []

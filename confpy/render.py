@@ -22,13 +22,14 @@ from .funcs import confd_funcs
 from .golang.strconv import quote
 from .gotemplate import StringList, Template, TemplateError, TemplateSyntaxError
 from .partials import PartialError, RenderPass, Stamp, TemplateDir, file_stamp, read_template
+from .plan import missing_key_note
 from .resources import TemplateResource
-from .store import KVPair, KVPairs, KVStore
+from .store import KeyNotFound, KVPair, KVPairs, KVStore
 
 if TYPE_CHECKING:  # no Protocol class at import: -onetime's start-up pays for every class
     from .jinja import JinjaEngine
 
-__all__ = ["Renderer", "StoreSlot"]
+__all__ = ["GoEngine", "Renderer", "StoreSlot", "char_column", "syntax_error"]
 
 
 class StoreSlot:
@@ -74,7 +75,7 @@ class Renderer:
         self._environ = environ
         self._slot = StoreSlot()
         self._pass = RenderPass()
-        self._engines: dict[_EngineKey, _GoEngine | JinjaEngine] = {}
+        self._engines: dict[_EngineKey, GoEngine | JinjaEngine] = {}
         self._funcs: dict[bool, dict[str, Callable[..., Any]]] = {}
 
     def render(self, resource: TemplateResource, store: KVStore) -> bytes:
@@ -86,7 +87,11 @@ class Renderer:
             self._slot.store = KVStore()
         return text.encode("utf-8", "surrogateescape")
 
-    def _engine(self, resource: TemplateResource) -> _GoEngine | JinjaEngine:
+    def engine_for(self, resource: TemplateResource) -> GoEngine | JinjaEngine:
+        """The engine that renders ``resource`` (``-validate`` compiles through it)."""
+        return self._engine(resource)
+
+    def _engine(self, resource: TemplateResource) -> GoEngine | JinjaEngine:
         key = _EngineKey(resource.engine, resource.templates_root, resource.delims, resource.extended_funcs)
         engine = self._engines.get(key)
         if engine is None:
@@ -97,7 +102,7 @@ class Renderer:
 
                 engine = JinjaEngine(template_dir, key.delims, funcs, self._pass)
             else:
-                engine = _GoEngine(template_dir, key.delims, funcs, self._pass)
+                engine = GoEngine(template_dir, key.delims, funcs, self._pass)
             self._engines[key] = engine
         return engine
 
@@ -113,13 +118,47 @@ class Renderer:
         return funcs
 
 
+def syntax_error(path: Path, exc: TemplateSyntaxError, data: bytes, delims: tuple[str, str]) -> RenderError:
+    """confd's ``Unable to process template <path>, <Go's error>``, then where, as an
+    editor counts (1-based line and column, in characters): ``(line 4, column 1)``, and
+    for an end of text inside a control, where that control started:
+    ``(line 4, column 1; the {{if}} at line 2, column 3 has no {{end}})``."""
+    if not exc.line:  # about the whole template (nested too deeply to compile)
+        return RenderError(f"Unable to process template {path}, {exc}")
+    left, right = delims
+    column = char_column(data, exc.line, exc.column)
+    unclosed = ""
+    if exc.opened is not None:
+        keyword, line, opened_at = exc.opened
+        unclosed = (
+            f"the {left}{keyword}{right} at line {line}, column {char_column(data, line, opened_at)}"
+            f" has no {left}end{right}"
+        )
+    where = f"line {exc.line}, column {column}" + (f"; {unclosed}" if unclosed else "")
+    error = RenderError(f"Unable to process template {path}, {exc} ({where})")
+    error.position = (path, exc.line, column)
+    # Go's message without its "template: NAME:LINE: " (the position says it).
+    detail = exc.message.split(": ", 2)[-1] if exc.message.startswith("template: ") else exc.message
+    error.detail = detail + (f" ({unclosed})" if unclosed else "")
+    return error
+
+
+def char_column(data: bytes, line: int, byte_column: int) -> int:
+    """The 1-based character column of a 0-based byte column (Go's) on ``line``."""
+    lines = data.split(b"\n", line)
+    text = lines[line - 1] if 0 < line <= len(lines) else b""
+    return len(text[:byte_column].decode("utf-8", "replace")) + 1
+
+
 class _PartialFailed(Exception):
     """An included template failed: carries the innermost error's text up through the
-    includes around it (each would otherwise add its own ``error calling include``)."""
+    includes around it (each would otherwise add its own ``error calling include``),
+    and the missing key that made it fail, if that is what did."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, missing: KeyNotFound | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.missing = missing
 
 
 class _Compiled:
@@ -131,7 +170,7 @@ class _Compiled:
         self.checked = checked  # the render pass that last found the file unchanged
 
 
-class _GoEngine:
+class GoEngine:
     """Go templates of one templates directory, delimiter pair and function set."""
 
     def __init__(
@@ -156,7 +195,25 @@ class _GoEngine:
             return template.execute(None)
         except TemplateError as exc:
             failed = exc.__cause__
-            raise RenderError(failed.message if isinstance(failed, _PartialFailed) else str(exc)) from None
+            if isinstance(failed, _PartialFailed):
+                message, missing = failed.message, failed.missing
+            else:
+                message, missing = str(exc), failed if isinstance(failed, KeyNotFound) else None
+            if missing is not None:
+                message += missing_key_note(resource, missing.key)
+            raise RenderError(message) from None
+
+    @property
+    def templates_dir(self) -> TemplateDir:
+        return self._dir
+
+    @property
+    def delims(self) -> tuple[str, str]:
+        return self._delims
+
+    def load(self, path: Path, name: str, *, missing: str) -> Template:
+        """The compiled template of ``path`` (RenderError if it cannot be read or parsed)."""
+        return self._template(path, name, missing=missing)
 
     def _template(self, path: Path, name: str, *, missing: str) -> Template:
         """The compiled template of ``path``, from the cache while the file is unchanged."""
@@ -178,9 +235,7 @@ class _GoEngine:
         try:
             template.parse(data)
         except TemplateSyntaxError as exc:
-            raise RenderError(
-                f"Unable to process template {path}, {exc} (line {exc.line}, column {exc.column})"
-            ) from None
+            raise syntax_error(path, exc, data, self._delims) from None
         self._cache[(path, name)] = _Compiled(stamp, template, generation)
         return template
 
@@ -199,6 +254,8 @@ class _GoEngine:
             return template.execute(data[0] if data else None)
         except TemplateError as exc:
             failed = exc.__cause__
-            raise _PartialFailed(failed.message if isinstance(failed, _PartialFailed) else str(exc)) from None
+            if isinstance(failed, _PartialFailed):
+                raise failed from None
+            raise _PartialFailed(str(exc), failed if isinstance(failed, KeyNotFound) else None) from None
         finally:
             self._pass.leave()

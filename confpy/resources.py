@@ -4,17 +4,21 @@ As in confd, every file whose base name matches ``*toml`` is a resource, found b
 lexical depth-first walk that does not follow symlinked directories; a file that is not
 valid TOML, or has no ``src``, stops the whole run. A resource with a problem confd only
 meets while processing it (a bad ``mode``, no ``dest``, an unknown ``owner``) loads with
-that problem recorded, so it fails alone and the others still render. Every error names
-the file, the field and the TOML line.
+that problem recorded, so it fails alone and the others still render. A name confd
+ignores (an unknown field, a misspelt ``[templat]``) is a warning, with the known name
+it is closest to. Every problem names the file, the field and the TOML line;
+``read_resource`` gives them all as ``Problem`` records (``-validate`` prints them).
 """
 
 from __future__ import annotations
 
 import fnmatch
 import grp
+import logging
 import os
 import pwd
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +26,30 @@ from typing import Any
 from .errors import ConfigError
 from .fileio import read_file
 from .golang import path as gopath
+from .problems import ERROR, FATAL, WARNING, Problems, did_you_mean
 from .settings import Settings, delimiter_problem
-from .tomlread import TYPE_NAMES, TomlSyntaxError, describe_type, fits, match_keys, parse_toml
+from .tomlread import (
+    TYPE_NAMES,
+    TomlSyntaxError,
+    describe_type,
+    fits,
+    key_position,
+    match_keys,
+    parse_toml,
+    unknown_keys,
+)
 
-__all__ = ["ConfdirMissing", "TemplateResource", "find_resource_files", "load_resources", "parse_mode"]
+__all__ = [
+    "ConfdirMissing",
+    "TemplateResource",
+    "find_resource_files",
+    "load_resource",
+    "load_resources",
+    "parse_mode",
+    "read_resource",
+]
+
+log = logging.getLogger("confpy.resources")
 
 
 class ConfdirMissing(ConfigError):
@@ -106,8 +130,11 @@ def find_resource_files(conf_d: Path) -> list[Path]:
     return found
 
 
-def load_resources(settings: Settings) -> list[TemplateResource]:
-    """Every resource of the confdir. Raises ConfdirMissing, or ConfigError (fatal)."""
+def load_resources(settings: Settings, warn: Callable[[str], None] | None = None) -> list[TemplateResource]:
+    """Every resource of the confdir. Raises ConfdirMissing, or ConfigError (fatal).
+
+    ``warn`` receives what confd would silently ignore (an unknown field), as a message
+    naming the file and line; by default it is logged as a WARNING."""
     confdir = Path(settings.confdir)
     if not confdir.is_dir():
         if confdir.exists():
@@ -121,45 +148,86 @@ def load_resources(settings: Settings) -> list[TemplateResource]:
     except OSError as exc:
         raise ConfigError(f"cannot read {conf_d}: {exc.strerror}") from None
     template_paths: dict[str, Path] = {}
-    return [load_resource(path, settings, template_paths, conf_d) for path in files]
+    return [load_resource(path, settings, template_paths, conf_d, warn) for path in files]
 
 
 def load_resource(
-    path: Path, settings: Settings, template_paths: dict[str, Path], conf_d: Path | None = None
+    path: Path,
+    settings: Settings,
+    template_paths: dict[str, Path],
+    conf_d: Path | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> TemplateResource:
     """One conf.d file; ``template_paths`` caches each ``src``'s path across the files
-    (and the templates directory, under "")."""
+    (and the templates directory, under ""). Raises ConfigError for a fatal problem."""
+    problems = Problems()
+    resource = read_resource(path, settings, template_paths, conf_d, problems)
+    for problem in problems.of(WARNING):  # first: a misspelt [template] explains "empty src"
+        (warn or log.warning)(f"{path}: {problem.log_text()}")
+    for problem in problems.of(FATAL):
+        raise ConfigError(f"Cannot process template resource {path} - {problem.log_text()}")
+    assert resource is not None  # no fatal problem
+    return resource
+
+
+def read_resource(
+    path: Path,
+    settings: Settings,
+    template_paths: dict[str, Path],
+    conf_d: Path | None,
+    problems: Problems,
+) -> TemplateResource | None:
+    """One conf.d file, every problem found in it added to ``problems``: FATAL ones (the
+    resource cannot be made: None), ERROR ones (recorded in its ``problem``: it fails
+    alone), WARNING ones (what confd ignores)."""
     try:
         raw = read_file(path)
     except OSError as exc:
-        raise ConfigError(f"Cannot process template resource {path} - {exc.strerror}") from None
+        problems.add(path, 0, 0, str(exc.strerror), FATAL)
+        return None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ConfigError(f"Cannot process template resource {path} - line {line}: not UTF-8 text") from None
-    document = _parse_toml(path, text)
+        before = raw[: exc.start]
+        line, column = before.count(b"\n") + 1, len(before) - (before.rfind(b"\n") + 1) + 1
+        problems.add(path, line, column, "not UTF-8 text", FATAL)
+        return None
+    document = _parse_toml(path, text, problems)
+    if document is None:
+        return None
     table = match_keys(document, ["template"]).get("template")
-    fields = _read_fields(path, text, document[table] if table is not None else {})
+    for key in unknown_keys(document, ["template"]):
+        what = f"unknown table [{key}]" if isinstance(document[key], dict) else f'unknown key "{key}"'
+        line, column = key_position(text, key)
+        problems.add(path, line, column, f"{what}: confd reads only [template]{did_you_mean(key, ['template'])}", WARNING)
+    fields = _read_fields(path, text, table, document[table] if table is not None else {}, problems)
+    if fields is None:
+        return None
+    where = _Where(path, text, table, problems)
     src = fields.get("src", "")
     if not src:
-        where = _where(text, "src") if "src" in fields else ""
-        raise ConfigError(f"Cannot process template resource {path} - {where}empty src template")
+        where.add("src" if "src" in fields else table, "empty src template", FATAL)
+        return None
+    if "\0" in src:
+        where.add("src", "field src contains a NUL byte", FATAL)
+        return None
 
-    problems: list[str] = []
     dest = fields.get("dest", "")
     if not dest:
-        problems.append(f"{_where(text, 'dest')}field dest is missing or empty: set the file to write")
+        where.add("dest" if "dest" in fields else table, "field dest is missing or empty: set the file to write")
+    for name, value in fields.items():
+        if name != "src" and any("\0" in item for item in (value if isinstance(value, list) else [value]) if isinstance(item, str)):
+            where.add(name, f"field {name} contains a NUL byte")
     mode = None
     if fields.get("mode"):
         try:
             mode = parse_mode(fields["mode"])
         except ValueError as exc:
-            problems.append(f"{_where(text, 'mode')}{exc}")
-    uid = _owner_id(fields, "uid", "owner", problems, text)
-    gid = _owner_id(fields, "gid", "group", problems, text)
-    engine = _engine(fields, src, problems, text)
-    delims = _delimiters(fields, settings, engine, problems, text)
+            where.add("mode", str(exc))
+    uid = _owner_id(fields, "uid", "owner", where)
+    gid = _owner_id(fields, "gid", "group", where)
+    engine = _engine(fields, src, where)
+    delims = _delimiters(fields, settings, engine, where)
 
     prefix = settings.prefix or fields.get("prefix", "")
     if not prefix.startswith("/"):
@@ -173,6 +241,7 @@ def load_resource(
     template_dir = template_paths.get("")
     if template_dir is None:
         template_dir = template_paths[""] = Path(gopath.clean(f"{settings.confdir}/templates"))
+    errors = problems.of(ERROR)
     return TemplateResource(
         path=path,
         src=src_path,
@@ -184,7 +253,7 @@ def load_resource(
         gid=gid,
         check_cmd=fields.get("check_cmd", ""),
         reload_cmd=fields.get("reload_cmd", ""),
-        problem=f"{path}: {'; '.join(problems)}" if problems else None,
+        problem=f"{path}: {'; '.join(p.log_text() for p in errors)}" if errors else None,
         name=str(path.relative_to(conf_d)) if conf_d is not None else path.name,
         engine=engine,
         delims=delims,
@@ -193,18 +262,38 @@ def load_resource(
     )
 
 
-def _engine(fields: dict[str, Any], src: str, problems: list[str], text: str) -> str:
+class _Where:
+    """Adds a problem of one conf.d file at the line of the field it concerns."""
+
+    def __init__(self, path: Path, text: str, table: str | None, problems: Problems) -> None:
+        self.path = path
+        self.text = text
+        self.table = table
+        self.problems = problems
+
+    def add(self, field: str | None, message: str, severity: str = ERROR) -> None:
+        """A problem at ``field``'s line; at the [template] header for a field that is not
+        written (``field`` is the table), without a line in the log (as confd words it)."""
+        if field is not None and field == self.table:
+            line, column = key_position(self.text, field)
+            self.problems.add(self.path, line, column, message, severity, logged=message)
+            return
+        line, column = (0, 0) if field is None else key_position(self.text, field, self.table)
+        self.problems.add(self.path, line, column, message, severity)
+
+
+def _engine(fields: dict[str, Any], src: str, where: _Where) -> str:
     """``engine``, else Jinja2 for a src ending in .j2, .jinja or .jinja2, else Go."""
     engine: str | None = fields.get("engine")
     if engine is None:
         return "jinja2" if src.endswith(JINJA_SUFFIXES) else "go"
     if engine not in ENGINES:
-        problems.append(f'{_where(text, "engine")}engine {engine!r} is unknown: use "go" or "jinja2"')
+        where.add("engine", f'engine {engine!r} is unknown: use "go" or "jinja2"')
         return "go"
     return engine
 
 
-def _delimiters(fields: dict[str, Any], settings: Settings, engine: str, problems: list[str], text: str) -> tuple[str, str]:
+def _delimiters(fields: dict[str, Any], settings: Settings, engine: str, where: _Where) -> tuple[str, str]:
     """The resource's delimiters, else the global ones, else ``{{`` and ``}}``."""
     resolved = []
     for name, default in (("left_delimiter", settings.left_delimiter or "{{"), ("right_delimiter", settings.right_delimiter or "}}")):
@@ -214,55 +303,55 @@ def _delimiters(fields: dict[str, Any], settings: Settings, engine: str, problem
             continue
         problem = delimiter_problem(value)
         if problem:
-            problems.append(f"{_where(text, name)}field {name} {problem}")
+            where.add(name, f"field {name} {problem}")
             value = default
         elif engine == "jinja2" and value in _JINJA_MARKERS:
-            problems.append(f"{_where(text, name)}field {name} {value!r} is Jinja2's {_JINJA_MARKERS[value]}")
+            where.add(name, f"field {name} {value!r} is Jinja2's {_JINJA_MARKERS[value]}")
         resolved.append(value)
     left, right = resolved
     if left == right:
         field = "right_delimiter" if "right_delimiter" in fields else "left_delimiter"
-        problems.append(f"{_where(text, field)}left and right delimiters are both {left!r}: they must differ")
+        where.add(field, f"left and right delimiters are both {left!r}: they must differ")
     return left, right
 
 
-def _parse_toml(path: Path, text: str) -> dict[str, Any]:
+def _parse_toml(path: Path, text: str, problems: Problems) -> dict[str, Any] | None:
     try:
         return parse_toml(text)
     except TomlSyntaxError as exc:
-        message = str(exc)
+        reason, message = exc.reason, str(exc)
         # `mode = 0644` is not TOML (a leading zero): say what to write instead.
-        at = re.search(r"\(at line (\d+), column \d+\)$", message)
-        line = text.split("\n")[int(at.group(1)) - 1] if at else ""
-        if at and re.match(r"""[ \t]*(["']?)mode\1[ \t]*=[ \t]*[+-]?[0-9]""", line, re.I):
-            message = f"line {at.group(1)}: field mode must be a string, not an integer{_MODE_HINT}"
-        raise ConfigError(f"Cannot process template resource {path} - {message}") from None
+        source_line = text.split("\n")[exc.line - 1] if exc.line else ""
+        if re.match(r"""[ \t]*(["']?)mode\1[ \t]*=[ \t]*[+-]?[0-9]""", source_line, re.I):
+            reason = f"field mode must be a string, not an integer{_MODE_HINT}"
+            message = f"line {exc.line}: {reason}"
+        problems.add(path, exc.line, exc.column, reason, FATAL, logged=message)
+        return None
 
 
-def _read_fields(path: Path, text: str, table: Any) -> dict[str, Any]:
+def _read_fields(
+    path: Path, text: str, table_key: str | None, table: Any, problems: Problems
+) -> dict[str, Any] | None:
+    """The [template] fields by name; None after a FATAL problem (each wrong type is one)."""
     if not isinstance(table, dict):
-        raise ConfigError(f"Cannot process template resource {path} - {_where(text, 'template')}template must be a table")
+        line, column = key_position(text, table_key or "template")
+        problems.add(path, line, column, "template must be a table", FATAL)
+        return None
+    for key in unknown_keys(table, _FIELDS):
+        line, column = key_position(text, key, table_key)
+        problems.add(path, line, column, f'unknown field "{key}" in [template]{did_you_mean(key, _FIELDS)}', WARNING)
     fields: dict[str, Any] = {}
+    wrong = False
     for name, key in match_keys(table, _FIELDS).items():
         attr, expected = _FIELDS[name]
         value = table[key]
         if not fits(value, expected):
             hint = _MODE_HINT if name == "mode" else ""
-            raise ConfigError(
-                f"Cannot process template resource {path} - {_where(text, key)}"
-                f"field {key} must be {TYPE_NAMES[expected]}, not {describe_type(value)}{hint}"
-            )
+            line, column = key_position(text, key, table_key)
+            problems.add(path, line, column, f"field {key} must be {TYPE_NAMES[expected]}, not {describe_type(value)}{hint}", FATAL)
+            wrong = True
         fields[attr] = value
-    return fields
-
-
-def _where(text: str, key: str) -> str:
-    """``line N: `` for the line where ``key`` is set, or "" when it is not written."""
-    pattern = re.compile(rf"""^[ \t]*(["']?){re.escape(key)}\1[ \t]*=|^[ \t]*\[[ \t]*{re.escape(key)}[ \t]*\]""", re.I | re.M)
-    match = pattern.search(text)
-    if match is None:
-        return ""
-    return f"line {text.count(chr(10), 0, match.start()) + 1}: "
+    return None if wrong else fields
 
 
 def parse_mode(text: str) -> int:
@@ -271,7 +360,7 @@ def parse_mode(text: str) -> int:
 
     As in confd, only the permission bits are applied (setuid, setgid and sticky are not).
     """
-    digits = text.strip().replace("_", "")
+    digits = text.replace("_", "")  # no blanks: confd's strconv.ParseUint refuses them
     try:
         if re.fullmatch(r"[0-7]+", digits):
             value = int(digits, 8)
@@ -286,15 +375,19 @@ def parse_mode(text: str) -> int:
     return value & 0o777
 
 
-def _owner_id(fields: dict[str, Any], id_field: str, name_field: str, problems: list[str], text: str) -> int | None:
+_MAX_ID = (1 << 32) - 2  # uid_t and gid_t are 32 bits; (uid_t)-1 means "unchanged"
+
+
+def _owner_id(fields: dict[str, Any], id_field: str, name_field: str, where: _Where) -> int | None:
     """uid/gid (-1 or absent: the effective id); else owner/group resolved by name."""
     explicit: int | None = fields.get(id_field)
     if explicit is not None and explicit != -1:
-        if explicit < -1:
-            problems.append(f"{_where(text, id_field)}{id_field} {explicit} is not a valid id")
+        if not 0 <= explicit <= _MAX_ID:
+            where.add(id_field, f"{id_field} {explicit} is out of range: use 0 to {_MAX_ID}, or -1 for the default")
+            return None
         return explicit
     name = fields.get(name_field)
-    if not name:
+    if not name or "\0" in name:  # a NUL byte is a problem of its own
         return None
     try:
         if name_field == "owner":
@@ -302,5 +395,5 @@ def _owner_id(fields: dict[str, Any], id_field: str, name_field: str, problems: 
         return grp.getgrnam(name).gr_gid
     except KeyError:
         kind = "user" if name_field == "owner" else "group"
-        problems.append(f"{_where(text, name_field)}{name_field} {name!r}: no such {kind}")
+        where.add(name_field, f"{name_field} {name!r}: no such {kind}")
         return None

@@ -1,9 +1,11 @@
 """Settings: defaults < confd.toml < environment < command line, validated into one record.
 
 Every confd 0.16.0 flag exists under the same name, and every confd.toml key confd reads
-(matched as confd's TOML decoder matches them: exactly, then ignoring case). One
-deliberate divergence: a flag given on the command line beats confd.toml (confd lets the
-file win, against its own documentation).
+(matched as confd's TOML decoder matches them: exactly, then ignoring case); a key confd
+does not read is ignored as confd ignores it, with a warning naming the closest known
+one. One deliberate divergence: a flag given on the command line beats confd.toml (confd
+lets the file win, against its own documentation). ``load_settings`` can also collect
+every problem instead of stopping at the first (``-validate``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,16 @@ from .errors import ConfigError
 from .fileio import read_file
 from .goflag import Flag, FlagSet, InvalidValue
 from .log import LOG_FORMATS
-from .tomlread import TYPE_NAMES, TomlSyntaxError, fits, match_keys, parse_toml
+from .problems import FATAL, WARNING, Problems, did_you_mean
+from .tomlread import (
+    TYPE_NAMES,
+    TomlSyntaxError,
+    fits,
+    key_position,
+    match_keys,
+    parse_toml,
+    unknown_keys,
+)
 
 __all__ = ["DEFAULT_CONFIG_FILE", "Settings", "build_flagset", "delimiter_problem", "load_settings", "parse_seconds"]
 
@@ -77,6 +88,7 @@ class Settings(NamedTuple):
     log_format: str = "text"  # or "json"
     metrics_addr: str = ""  # host:port of /metrics, /health, /ready; "": off
     unhealthy_after: float = 0.0  # 0: 3 x backend_timeout + the watch backoff cap
+    validate: bool = False
 
     @property
     def conf_d(self) -> Path:
@@ -160,6 +172,7 @@ _FLAGS: tuple[tuple[str, str, str, str], ...] = (
     ("log-format", "log_format", "string", "text (confd's line) or json (one object per line)"),
     ("metrics-addr", "metrics_addr", "string", "serve /metrics, /health and /ready on this host:port (e.g. 127.0.0.1:9180; needs confpy[metrics])"),
     ("unhealthy-after", "unhealthy_after", "duration", "/health answers 503 once the store has been unreachable this long (default 3 x -backend-timeout + 10s)"),
+    ("validate", "validate", "bool", "check confd.toml, conf.d and the templates without the store; print every problem as file:line:col: error|warning: message; exit 1 on any error"),
 )
 
 FLAG_FIELDS = {name: attr for name, attr, _, _ in _FLAGS}
@@ -228,47 +241,94 @@ _TOML_KEYS: tuple[tuple[str, str, type], ...] = (
 _FUNC_SETS = {"": False, "confd": False, "extended": True}
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
+def _load_toml(path: Path, problems: Problems) -> tuple[str, dict[str, Any]] | None:
+    """confd.toml's text and document; None after a FATAL problem."""
     try:
-        return parse_toml(read_file(path).decode("utf-8"))
+        text = read_file(path).decode("utf-8")
+        return text, parse_toml(text)
     except TomlSyntaxError as exc:
-        raise ConfigError(f"cannot load config file {path}: {exc}") from None
+        problems.add(path, exc.line, exc.column, exc.reason, FATAL, logged=f"cannot load config file {path}: {exc}")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"cannot load config file {path}: not UTF-8 ({exc.reason})") from None
+        problems.add(path, 0, 0, f"not UTF-8 ({exc.reason})", FATAL,
+                     logged=f"cannot load config file {path}: not UTF-8 ({exc.reason})")  # fmt: skip
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        problems.add(path, 0, 0, f"cannot read: {exc.strerror}", FATAL,
+                     logged=f"cannot read config file {path}: {exc.strerror}")  # fmt: skip
+    return None
 
 
-def _settings_from_toml(path: Path, document: Mapping[str, Any]) -> dict[str, Any]:
-    """The settings a confd.toml sets, matching keys exactly first, then ignoring case."""
+def _settings_from_toml(path: Path, text: str, document: Mapping[str, Any], problems: Problems) -> dict[str, Any]:
+    """The settings a confd.toml sets, matching keys exactly first, then ignoring case.
+    A key of the wrong type is a FATAL problem (and left out), an unknown key a WARNING."""
     found: dict[str, Any] = {}
-    actual_keys = match_keys(document, (key for key, _, _ in _TOML_KEYS))
+    known = [key for key, _, _ in _TOML_KEYS]
+    for key in unknown_keys(document, known):
+        line, column = key_position(text, key)
+        if isinstance(document[key], dict):
+            message = f"unknown table [{key}]: confd.toml's keys are read outside any table"
+        else:
+            message = f'unknown key "{key}"{did_you_mean(key, known)}'
+        problems.add(path, line, column, message, WARNING)
+    actual_keys = match_keys(document, known)
     for key, attr, expected in _TOML_KEYS:
         actual = actual_keys.get(key)
         if actual is None:
             continue
         value = document[actual]
         if not fits(value, expected):
-            raise ConfigError(f"cannot load config file {path}: key {actual!r} must be {TYPE_NAMES[expected]}")
+            line, column = key_position(text, actual)
+            message = f"key {actual!r} must be {TYPE_NAMES[expected]}"
+            problems.add(path, line, column, message, FATAL, logged=f"cannot load config file {path}: {message}")
+            continue
+        if any("\0" in item for item in (value if expected is list else [value]) if isinstance(item, str)):
+            # No path, name, URL or token can hold one; the system calls would refuse it.
+            line, column = key_position(text, actual)
+            message = f"key {actual!r} contains a NUL byte"
+            problems.add(path, line, column, message, FATAL, logged=f"cannot load config file {path}: {message}")
+            continue
         found[attr] = tuple(value) if expected is list else value
     if "funcs" in found:
         funcs = found.pop("funcs")
-        if funcs not in _FUNC_SETS:
-            raise ConfigError(f'cannot load config file {path}: funcs must be "confd" or "extended", not {funcs!r}')
-        found["extended_funcs"] = _FUNC_SETS[funcs]
+        if funcs in _FUNC_SETS:
+            found["extended_funcs"] = _FUNC_SETS[funcs]
+        else:
+            line, column = key_position(text, actual_keys["funcs"])
+            message = f'funcs must be "confd" or "extended", not {funcs!r}'
+            problems.add(path, line, column, message, FATAL, logged=f"cannot load config file {path}: {message}")
     return found
 
 
-def load_settings(given: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
-    """Merge defaults, confd.toml, the environment and the flags ``given`` (by flag name)."""
+def load_settings(
+    given: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+    problems: Problems | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> Settings:
+    """Merge defaults, confd.toml, the environment and the flags ``given`` (by flag name).
+
+    Without ``problems``, the first fatal problem raises ConfigError and warnings (an
+    unknown key) go to ``warn`` (default: logged). With it, every problem is added
+    there and the settings come back without what was wrong (``-validate``)."""
+    collect = problems is not None
+    found = Problems() if problems is None else problems
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     config_file = given.get("config-file", DEFAULT_CONFIG_FILE)
     path = Path(config_file)
+    text = ""
     if path.exists():
-        values.update(_settings_from_toml(path, _load_toml(path)))
+        loaded = _load_toml(path, found)
+        if loaded is not None:
+            text = loaded[0]
+            values.update(_settings_from_toml(path, *loaded, found))
     elif "config-file" in given:  # confd skips it silently; the default path stays silent
         log.warning("Config file %s does not exist: using the command line and defaults only", config_file)
+    if not collect:
+        for problem in found:
+            if problem.severity == FATAL:
+                raise ConfigError(problem.log_text())
+        for problem in found.of(WARNING):
+            (warn or log.warning)(f"{path}: {problem.log_text()}")
     for name, value in given.items():
         attr = FLAG_FIELDS.get(name)
         if not attr:
@@ -283,13 +343,60 @@ def load_settings(given: Mapping[str, Any], environ: Mapping[str, str] | None = 
         if not values.get(attr) and environ.get(var):
             values[attr] = environ[var]
     settings = Settings(**{k: v for k, v in values.items() if k in _FIELD_NAMES})
-    _check_backend(settings.backend)
-    if settings.interval < 0:
-        raise ConfigError(f"interval must not be negative, got {settings.interval}")
-    _check_delimiters(settings, given)
+    for check, flags, key in _CHECKS:
+        try:
+            check(settings, given)
+        except ConfigError as exc:
+            if not collect:
+                raise
+            # -validate: the problem is the flag's if given, else confd.toml's key's.
+            flag = next((f for f in flags if f in given), None)
+            if flag is not None:
+                found.add(f"-{flag}", 0, 0, str(exc), FATAL)
+            else:
+                found.add(config_file, *key_position(text, key), str(exc), FATAL)
+            if check is _check_delimiters:  # reported once here, not again by each resource
+                settings = settings._replace(left_delimiter="", right_delimiter="")
+    return settings
+
+
+def _check_backend(settings: Settings, given: Mapping[str, Any]) -> None:
+    """An unknown -backend is refused before anything is logged about it."""
+    from .backends.registry import canonical_name
+
+    canonical_name(settings.backend)
+
+
+def _check_log_format(settings: Settings, given: Mapping[str, Any]) -> None:
     if settings.log_format not in LOG_FORMATS:
         raise ConfigError(f'log-format must be text or json, got "{settings.log_format}"')
-    return settings
+
+
+def _check_interval(settings: Settings, given: Mapping[str, Any]) -> None:
+    if settings.interval < 0:
+        raise ConfigError(f"interval must not be negative, got {settings.interval}")
+
+
+def _check_keyring(settings: Settings, given: Mapping[str, Any]) -> None:
+    """confd reads the -secret-keyring file at start and stops if it cannot: so does
+    confpy (the crypt functions stay unsupported; the contents are not used). One byte
+    is read, without blocking: a FIFO or /dev/zero given by mistake must not hang."""
+    path = settings.secret_keyring
+    if not path:
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+        try:
+            os.read(fd, 1)
+        except BlockingIOError:
+            pass
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        raise ConfigError(f"open {path}: {reason} (the -secret-keyring file)") from None
+    except ValueError:  # a NUL byte in the path
+        raise ConfigError(f"open {path!r}: invalid argument (the -secret-keyring file)") from None
 
 
 def _check_delimiters(settings: Settings, given: Mapping[str, Any]) -> None:
@@ -319,10 +426,12 @@ def delimiter_problem(value: str, *, allow_empty: bool = False) -> str:
 
 
 _FIELD_NAMES = frozenset(Settings._fields)
+# The checks of the merged settings: (check, its flags, its confd.toml key).
+_CHECKS = (
+    (_check_backend, ("backend",), "backend"),
+    (_check_interval, ("interval",), "interval"),
+    (_check_delimiters, ("left-delimiter", "right-delimiter"), "left_delimiter"),
+    (_check_log_format, ("log-format",), "log-format"),
+    (_check_keyring, ("secret-keyring",), "secret_keyring"),
+)
 
-
-def _check_backend(name: str) -> None:
-    """An unknown -backend is refused before anything is logged about it."""
-    from .backends.registry import canonical_name
-
-    canonical_name(name)

@@ -181,3 +181,82 @@ def test_bad_config_file_is_fatal(tmp_path: Path) -> None:
     run = run_confpy("-onetime", "-config-file", str(config), "-confdir", str(tmp_path))
     assert run.code == 1
     assert "nodes" in run.one_error()
+
+
+def test_unknown_names_are_warnings_naming_file_line_and_the_closest_name(tmp_path: Path) -> None:
+    confdir = make_confdir(
+        tmp_path / "c",
+        {"a.toml": f'[template]\nsrc = "a.tmpl"\ndest = "{tmp_path}/out"\nreload_comand = "true"\n'},
+        {"a.tmpl": "x\n"},
+    )
+    config = tmp_path / "confd.toml"
+    config.write_text('backend = "env"\nnodez = ["127.0.0.1:1"]\n')
+    run = run_confpy("-onetime", "-config-file", str(config), "-confdir", str(confdir))
+    assert run.code == 0, run.stderr  # ignored, as confd ignores them
+    assert run.messages("WARNING") == [
+        f'{config}: line 2: unknown key "nodez" (did you mean "nodes"?)',
+        f'{confdir}/conf.d/a.toml: line 4: unknown field "reload_comand" in [template] (did you mean "reload_cmd"?)',
+    ]
+    assert (tmp_path / "out").read_text() == "x\n"
+
+
+def test_warnings_about_confd_toml_follow_its_log_level(tmp_path: Path) -> None:
+    (tmp_path / "conf.d").mkdir()
+    config = tmp_path / "confd.toml"
+    config.write_text('backend = "env"\nlog-level = "error"\nnodez = []\n')
+    run = run_confpy("-onetime", "-config-file", str(config), "-confdir", str(tmp_path))
+    assert run.messages("WARNING") == []
+
+
+@pytest.mark.parametrize(
+    ("name", "template", "where"),
+    [("a.tmpl", "x\n{{if .}}\ny\n", "template: a.tmpl:4: unexpected EOF (line 4, column 1; the {{if}} at line 2, column 1 has no {{end}})"),
+     ("a.tmpl", "x\n  {{if}}\n", "template: a.tmpl:2: missing value for if (line 2, column 7)"),
+     ("a.j2", "x\n{% for a in b %}\n", "template: a.j2:2: Unexpected end of template. Jinja was looking for the following tags: 'endfor' or 'else'. The innermost block that needs to be closed is 'for'. (the {% for %} at line 2 has no {% endfor %})")],
+)  # fmt: skip
+def test_template_syntax_errors_say_where_as_an_editor_counts(tmp_path: Path, name: str, template: str, where: str) -> None:
+    dest = tmp_path / "out"
+    dest.write_text("old\n")
+    confdir = make_confdir(
+        tmp_path / "c", {"a.toml": f'[template]\nsrc = "{name}"\ndest = "{dest}"\n'}, {name: template}
+    )
+    run = run_confpy("-onetime", "-backend", "env", "-confdir", str(confdir))
+    assert run.code == 1
+    assert run.one_error() == f"Unable to process template {confdir}/templates/{name}, {where}"
+    assert dest.read_text() == "old\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "template", "go_text"),
+    [("app.tmpl", '{{getv "/app/db"}}\n{{getv "/app/x"}}\n',
+      'template: app.tmpl:2:2: executing "app.tmpl" at <getv "/app/x">: error calling getv: key does not exist: /app/x'),
+     ("app.j2", '{{ getv("/app/db") }}\n{{ getv("/app/x") }}\n',
+      "template: app.j2:2: error calling getv: key does not exist: /app/x")],
+)  # fmt: skip
+def test_a_missing_key_under_a_prefix_names_the_key_in_the_store_and_the_resource(
+    tmp_path: Path, name: str, template: str, go_text: str
+) -> None:
+    dest = tmp_path / "out"
+    confdir = make_confdir(
+        tmp_path / "c",
+        {"app.toml": f'[template]\nsrc = "{name}"\ndest = "{dest}"\nkeys = ["/app"]\n'},
+        {name: template},
+    )
+    run = run_confpy("-onetime", "-backend", "env", "-prefix", "/prod", "-confdir", str(confdir),
+                     env={"PROD_APP_DB": "db:5432"})  # fmt: skip
+    assert run.code == 1
+    # Go's (or Jinja2's) text first, as people grep for it; then what it means here.
+    assert run.one_error() == f"{go_text} (key /prod/app/x in the store, resource app.toml)"
+    assert not dest.exists()
+
+
+def test_a_missing_key_outside_the_resource_keys_says_so(tmp_path: Path) -> None:
+    confdir = make_confdir(
+        tmp_path / "c",
+        {"app.toml": f'[template]\nsrc = "a.tmpl"\ndest = "{tmp_path}/out"\nkeys = ["/app/db", "/app/port"]\n'},
+        {"a.tmpl": '{{getv "/web/x"}}'},
+    )
+    run = run_confpy("-onetime", "-backend", "env", "-confdir", str(confdir))
+    assert run.one_error().endswith(
+        "key does not exist: /web/x (resource app.toml, whose keys (/app/db, /app/port) do not cover it)"
+    )

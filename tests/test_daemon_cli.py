@@ -56,3 +56,24 @@ def test_the_start_up_render_does_not_wait_for_the_debounce_window(tmp_path: Pat
         assert time.monotonic() - started < 10
     finally:
         assert daemon.stop() == 0
+
+
+def test_an_unknown_field_is_warned_about_once_not_at_every_tick(tmp_path: Path) -> None:
+    data = tmp_path / "data.yaml"
+    data.write_text("app:\n  a: 1\n")
+    dest = tmp_path / "out.conf"
+    root = make_confdir(
+        tmp_path / "confdir",
+        {"app.toml": f'[template]\nsrc = "app.tmpl"\ndest = "{dest}"\nkeys = ["/app"]\nreload_comand = "x"\n'},
+        {"app.tmpl": TEMPLATE},
+    )
+    args = ["-backend", "file", "-file", str(data), "-confdir", str(root), "-interval", "1"]
+    daemon = ConfpyDaemon(args, tmp_path / "confpy.log").start()
+    try:
+        wait_until(lambda: read(dest) == "a=1\n", 10, "the first render")
+        data.write_text("app:\n  a: 2\n")
+        wait_until(lambda: read(dest) == "a=2\n", 10, "a render at a later tick, conf.d read again")
+        time.sleep(1.5)  # a tick or two more
+        assert len(daemon.log_lines('unknown field "reload_comand"')) == 1, daemon.log()
+    finally:
+        assert daemon.stop() == 0

@@ -56,7 +56,7 @@ def test_partial_reads_the_same_store_view(tmp_path: Path) -> None:
 def test_missing_key_in_a_partial_is_its_error(tmp_path: Path) -> None:
     resource = resource_in(tmp_path, "x.tmpl", {"x.tmpl": 'a\n{{include "p.tmpl"}}', "p.tmpl": 'ok\n {{getv "/x"}}'})
     assert render_error(resource) == (
-        'template: p.tmpl:2:3: executing "p.tmpl" at <getv "/x">: error calling getv: key does not exist: /x'
+        'template: p.tmpl:2:3: executing "p.tmpl" at <getv "/x">: error calling getv: key does not exist: /x (resource x.toml, which has no keys)'
     )
 
 
@@ -64,7 +64,7 @@ def test_syntax_error_in_a_partial_names_its_file_and_line(tmp_path: Path) -> No
     resource = resource_in(tmp_path, "x.tmpl", {"x.tmpl": '{{include "sub/p.tmpl"}}', "sub/p.tmpl": "ok\n{{if}}"})
     assert render_error(resource) == (
         f"Unable to process template {tmp_path}/templates/sub/p.tmpl, "
-        "template: sub/p.tmpl:2: missing value for if (line 2, column 4)"
+        "template: sub/p.tmpl:2: missing value for if (line 2, column 5)"
     )
 
 
@@ -281,7 +281,7 @@ def test_jinja_cycle_is_an_error_naming_the_chain(tmp_path: Path, files: dict[st
 
 def test_jinja_errors_in_a_partial_name_it(tmp_path: Path) -> None:
     resource = jinja(tmp_path, {"x.j2": 'a\n{% include "p/q.j2" %}', "p/q.j2": "ok\n{{ getv('/x') }}"})
-    assert render_error(resource) == "template: p/q.j2:2: error calling getv: key does not exist: /x"
+    assert render_error(resource) == "template: p/q.j2:2: error calling getv: key does not exist: /x (resource x.toml, which has no keys)"
     resource = jinja(tmp_path, {"x.j2": 'a\n{% include "p/q.j2" %}', "p/q.j2": "ok\n\n{% if %}"})
     assert render_error(resource) == (
         f"Unable to process template {tmp_path}/templates/p/q.j2, "

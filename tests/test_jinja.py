@@ -156,7 +156,7 @@ def test_global_and_resource_delimiters_apply_to_variables(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("template", "message"),
     [
-        ('ok\n{{ getv("/missing") }}', "template: x.j2:2: error calling getv: key does not exist: /missing"),
+        ('ok\n{{ getv("/missing") }}', "template: x.j2:2: error calling getv: key does not exist: /missing (resource x.toml, which has no keys)"),
         ('ok\n\n{{ nosuch }}', "template: x.j2:3: 'nosuch' is undefined"),
         ("{{ nosuch() }}", "template: x.j2:1: 'nosuch' is undefined"),
         ('{{ get("/app/name").Nope }}', "template: x.j2:1: 'confpy.store.KVPair object' has no attribute 'Nope'"),
@@ -176,12 +176,25 @@ def test_errors_name_the_template_line(tmp_path: Path, template: str, message: s
     [
         ("ok\n{% if %}", "x.j2:2: Expected an expression, got 'end of statement block'"),
         ("{{ 1 + }}", "x.j2:1: unexpected 'end of print statement'"),
-        ("a\nb\n{% for x in y %}", "x.j2:3: Unexpected end of template. Jinja was looking for the following tags: 'endfor' or 'else'. The innermost block that needs to be closed is 'for'."),
+        ("a\nb\n{% for x in y %}", "x.j2:3: Unexpected end of template. Jinja was looking for the following tags: 'endfor' or 'else'. The innermost block that needs to be closed is 'for'. (the {% for %} at line 3 has no {% endfor %})"),
         ("{% nosuch %}", "x.j2:1: Encountered unknown tag 'nosuch'."),
     ],
 )  # fmt: skip
 def test_syntax_errors_name_the_file_and_line(tmp_path: Path, template: str, detail: str) -> None:
     assert jinja_error(tmp_path, template) == f"Unable to process template {tmp_path}/templates/x.j2, template: {detail}"
+
+
+@pytest.mark.parametrize(
+    ("template", "where"),
+    [("{% if a %}\n{% for x in y %}\n{% endfor %}\nb\n", "(the {% if %} at line 1 has no {% endif %})"),
+     ("{% for a in b %}\n{% set x = 1 %}\n{% set y %}\n{% endset %}\n", "(the {% for %} at line 1 has no {% endfor %})"),
+     ("{% macro m() %}\n{% if a %}\n{% endmacro %}\n", "(the {% if %} at line 2 has no {% endif %})"),
+     ("{% block b %}\n\n{%- with a = 1 %}{% endblock %}\n", "(the {% with %} at line 3 has no {% endwith %})")],
+)  # fmt: skip
+def test_an_unclosed_block_is_named_where_it_started(tmp_path: Path, template: str, where: str) -> None:
+    message = jinja_error(tmp_path, template)
+    assert "The innermost block that needs to be closed is" in message  # Jinja2's own words stay
+    assert message.endswith(where)
 
 
 def test_template_that_is_not_utf8(tmp_path: Path) -> None:
@@ -277,7 +290,7 @@ def test_cli_renders_a_jinja_resource(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("template", "error"),
     [
-        ('{{ getv("/app/name") }}\n{{ getv("/app/missing") }}\n', "template: app.conf.j2:2: error calling getv: key does not exist: /app/missing"),
+        ('{{ getv("/app/name") }}\n{{ getv("/app/missing") }}\n', "template: app.conf.j2:2: error calling getv: key does not exist: /app/missing (resource app.toml)"),
         ("{{ getv('/app/name') }}\n{{ nosuch }}\n", "template: app.conf.j2:2: 'nosuch' is undefined"),
         ("{{ getv('/app/name') }}\n{% for %}\n", "Unable to process template {confdir}/templates/app.conf.j2, template: app.conf.j2:2: Expected an expression, got 'end of statement block'"),
     ],

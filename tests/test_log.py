@@ -93,7 +93,7 @@ def test_setup_logging_writes_to_the_stream_and_filters() -> None:
 
 @pytest.mark.parametrize(
     ("name", "level"),
-    [("", logging.INFO), ("debug", logging.DEBUG), ("trace", logging.DEBUG), ("info", logging.INFO),
+    [("", logging.INFO), ("debug", logging.DEBUG), ("info", logging.INFO),
      ("warn", logging.WARNING), ("warning", logging.WARNING), ("error", logging.ERROR),
      ("fatal", logging.CRITICAL), ("panic", logging.CRITICAL), ("DEBUG", logging.DEBUG),
      ("Warn", logging.WARNING)],
@@ -102,7 +102,7 @@ def test_parse_level(name: str, level: int) -> None:
     assert parse_level(name) == level
 
 
-@pytest.mark.parametrize("name", ["x", "verbose", " info", "critical"])
+@pytest.mark.parametrize("name", ["x", "verbose", " info", "critical", "trace", "TRACE"])
 def test_parse_level_rejects(name: str) -> None:
     with pytest.raises(ValueError) as caught:
         parse_level(name)

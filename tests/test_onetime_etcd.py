@@ -230,7 +230,7 @@ def test_missing_key_fails_that_resource_only(tmp_path: Path, etcd: EtcdServer, 
     assert run.code == 1
     expected = (
         'template: bad.tmpl:2:2: executing "bad.tmpl" at <getv "/app/missing">: '
-        "error calling getv: key does not exist: /app/missing"
+        f"error calling getv: key does not exist: /app/missing (key {etcd_prefix}/app/missing in the store, resource a-bad.toml)"
     )
     assert [(e.level, e.message) for e in run.logs if e.level in ("ERROR", "FATAL")] == [
         ("ERROR", expected),
@@ -322,7 +322,10 @@ def test_onetime_goes_on_past_failures_and_ends_with_a_summary(
     run = onetime(etcd, confdir)
     assert run.code == 1
     missing = f"Missing template: {confdir}/templates/missing.tmpl"
-    last = 'template: c.tmpl:1:2: executing "c.tmpl" at <getv "/nope">: error calling getv: key does not exist: /nope'
+    last = (
+        'template: c.tmpl:1:2: executing "c.tmpl" at <getv "/nope">: error calling getv: key does not exist: /nope'
+        f" (key {etcd_prefix}/nope in the store, resource c.toml, whose keys ({etcd_prefix}/k) do not cover it)"
+    )
     # Each failure at ERROR, then a FATAL line naming every resource that failed.
     assert [(e.level, e.message) for e in run.logs if e.level in ("ERROR", "FATAL")] == [
         ("ERROR", missing),
@@ -479,7 +482,7 @@ def test_non_utf8_template(tmp_path: Path, etcd: EtcdServer, etcd_prefix: str, k
     confdir = simple_site(tmp_path, known_dest, etcd_prefix, template=b"upstream {\n  caf\xe9 {{.}}\n}\n")
     message = assert_failed_cleanly(onetime(etcd, confdir), known_dest)
     assert message.startswith(f"Unable to process template {confdir}/templates/a.tmpl, template: a.tmpl:2:")
-    assert "UTF-8" in message and "(line 2, column 5)" in message
+    assert "UTF-8" in message and "(line 2, column 6)" in message
 
 
 def test_dest_directory_missing(tmp_path: Path, etcd: EtcdServer, etcd_prefix: str) -> None:

@@ -127,4 +127,7 @@ def test_key_outside_own_keys_does_not_exist(tmp_path: Path, etcd_backend: EtcdV
         store.get("/other/k")
     with pytest.raises(RenderError) as caught:
         Renderer().render(resource, store)
-    assert str(caught.value).endswith("error calling getv: key does not exist: /other/k")
+    assert str(caught.value).endswith(
+        "error calling getv: key does not exist: /other/k"
+        " (key /app/other/k in the store, resource x.toml, whose keys (/app/name) do not cover it)"
+    )

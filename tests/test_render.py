@@ -57,8 +57,41 @@ def test_syntax_error_names_template_line_and_column(tmp_path: Path) -> None:
     message = render_error(tmp_path, "line one\n  {{if}}\n{{end}}\n")
     assert message == (
         f"Unable to process template {tmp_path}/templates/x.tmpl, "
-        "template: x.tmpl:2: missing value for if (line 2, column 6)"
+        "template: x.tmpl:2: missing value for if (line 2, column 7)"
     )
+
+
+def test_the_column_counts_characters_from_1_as_editors_do(tmp_path: Path) -> None:
+    # Go's own position (x.tmpl:1) stays as Go prints it; the column after it is 1-based,
+    # in characters: "é" is two bytes but one column, so the "}}" Go finds at byte 7 is
+    # in column 7.
+    message = render_error(tmp_path, "é {{if}}\n")
+    assert message.endswith("template: x.tmpl:1: missing value for if (line 1, column 7)")
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [("a\n{{if .x}}\nb\n", "(line 4, column 1; the {{if}} at line 2, column 1 has no {{end}})"),
+     ("{{range .}}{{if .}}x{{end}}\n\n", "(line 3, column 1; the {{range}} at line 1, column 1 has no {{end}})"),
+     ('{{define "x"}}\n  é {{with .}}\n', "(line 3, column 1; the {{with}} at line 2, column 5 has no {{end}})"),
+     ("{{if .a}}\n{{else if .b}}\n", "(line 3, column 1; the {{if}} at line 1, column 1 has no {{end}})"),
+     ('x\n  {{define "d"}}', "(line 2, column 17; the {{define}} at line 2, column 3 has no {{end}})"),
+     ('{{block "b" .}}\n', "(line 2, column 1; the {{block}} at line 1, column 1 has no {{end}})")],
+)  # fmt: skip
+def test_an_unclosed_control_is_named_where_it_started(tmp_path: Path, text: str, where: str) -> None:
+    message = render_error(tmp_path, text)
+    assert message.startswith(f"Unable to process template {tmp_path}/templates/x.tmpl, template: x.tmpl:")
+    assert ": unexpected EOF " in message  # Go's own words stay
+    assert message.endswith(where)
+
+
+def test_an_unclosed_control_with_other_delimiters(tmp_path: Path) -> None:
+    import dataclasses
+
+    resource = dataclasses.replace(resource_for(tmp_path, "a\n<<range .>>\n"), delims=("<<", ">>"))
+    with pytest.raises(RenderError) as caught:
+        Renderer().render(resource, KVStore())
+    assert str(caught.value).endswith("(line 3, column 1; the <<range>> at line 2, column 1 has no <<end>>)")
 
 
 def test_unknown_function_is_a_parse_error(tmp_path: Path) -> None:
@@ -71,7 +104,7 @@ def test_exec_error_is_go_text(tmp_path: Path) -> None:
     message = render_error(tmp_path, 'ok\n   {{getv "/missing"}}\n')
     assert message == (
         'template: x.tmpl:2:5: executing "x.tmpl" at <getv "/missing">: '
-        "error calling getv: key does not exist: /missing"
+        "error calling getv: key does not exist: /missing (resource x.toml, which has no keys)"
     )
     message = render_error(tmp_path, 'a\n{{- $x := 1}}\n{{getv "/missing"}}')
     assert message.startswith("template: x.tmpl:3:2: executing")
@@ -89,7 +122,7 @@ def test_non_utf8_template_is_a_clear_error(tmp_path: Path) -> None:
     message = render_error(tmp_path, b"ok\nab\xffc {{.}}\n")
     assert message.startswith(f"Unable to process template {tmp_path}/templates/x.tmpl, template: x.tmpl:2:")
     assert "UTF-8" in message
-    assert "(line 2, column 2)" in message
+    assert "(line 2, column 3)" in message
 
 
 def test_unreadable_template(tmp_path: Path) -> None:

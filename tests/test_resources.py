@@ -377,3 +377,78 @@ def test_bad_delimiters_are_a_problem_naming_field_and_line(tmp_path: Path, fiel
 def test_wrong_type_of_delimiter_is_an_error_naming_the_field(tmp_path: Path) -> None:
     message = load_error(tmp_path, '[template]\nsrc = "a.tmpl"\ndest = "/d"\nleft_delimiter = 1\n')
     assert message.endswith("line 4: field left_delimiter must be a string, not an integer")
+
+
+# -- unknown fields (confd ignores them; confpy warns) ---------------------------------------
+
+
+def load_warnings(tmp_path: Path, text: str) -> tuple[TemplateResource | None, list[str]]:
+    root = confdir_with(tmp_path, {"x.toml": text})
+    warnings: list[str] = []
+    try:
+        [resource] = load_resources(Settings(confdir=str(root)), warnings.append)
+    except ConfigError:
+        return None, warnings
+    return resource, warnings
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "hint"),
+    [('reload_comand = "x"', "reload_comand", ' (did you mean "reload_cmd"?)'),
+     ('key = ["/a"]', "key", ' (did you mean "keys"?)'),
+     ('Check_Comand = "x"', "Check_Comand", ' (did you mean "check_cmd"?)'),
+     ("whatever = 1", "whatever", "")],
+)  # fmt: skip
+def test_unknown_field_is_a_warning_with_its_line_and_the_closest_name(
+    tmp_path: Path, line: str, name: str, hint: str
+) -> None:
+    resource, warnings = load_warnings(tmp_path, MINIMAL + line + "\n")
+    assert resource is not None and resource.problem is None  # it still loads, as in confd
+    path = tmp_path / "confdir" / "conf.d" / "x.toml"
+    assert warnings == [f'{path}: line 4: unknown field "{name}" in [template]{hint}']
+
+
+def test_misspelt_src_is_named_before_the_empty_src_error(tmp_path: Path) -> None:
+    resource, warnings = load_warnings(tmp_path, '[template]\nscr = "a.tmpl"\ndest = "/d"\n')
+    assert resource is None
+    assert warnings == [f'{tmp_path}/confdir/conf.d/x.toml: line 2: unknown field "scr" in [template] (did you mean "src"?)']
+
+
+def test_misspelt_template_table_is_named(tmp_path: Path) -> None:
+    resource, warnings = load_warnings(tmp_path, '# app\n[templat]\nsrc = "a.tmpl"\ndest = "/d"\n')
+    assert resource is None  # no [template]: empty src, fatal as in confd
+    assert warnings == [
+        f"{tmp_path}/confdir/conf.d/x.toml: line 2: unknown table [templat]: confd reads only [template]"
+        ' (did you mean "template"?)'
+    ]
+
+
+def test_known_fields_in_another_case_are_not_unknown(tmp_path: Path) -> None:
+    # confd's decoder matches a field's name exactly, then ignoring case.
+    resource, warnings = load_warnings(
+        tmp_path, '[Template]\nSRC = "a.tmpl"\nDest = "/d"\nReload_Cmd = "r"\nKEYS = ["/k"]\n'
+    )
+    assert resource is not None and resource.reload_cmd == "r"
+    assert warnings == []
+
+
+def test_known_names_come_from_the_field_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A field added to resources._FIELDS (the safety branch adds rollback, backup...) is
+    # known without anything else to change.
+    from confpy import resources
+
+    monkeypatch.setitem(resources._FIELDS, "rollback", ("rollback", bool))
+    resource, warnings = load_warnings(tmp_path, MINIMAL + "rollback = true\nrolback = true\n")
+    assert resource is not None
+    assert warnings == [f'{tmp_path}/confdir/conf.d/x.toml: line 5: unknown field "rolback" in [template] (did you mean "rollback"?)']
+
+
+def test_unknown_field_is_logged_once_per_load_by_default(tmp_path: Path) -> None:
+    from cli_helpers import capture_logs
+
+    root = confdir_with(tmp_path, {"x.toml": MINIMAL + 'reload_comand = "x"\n'})
+    with capture_logs() as logs:
+        load_resources(Settings(confdir=str(root)))
+    assert [m for m in logs.messages() if "reload_comand" in m] == [
+        f'{root}/conf.d/x.toml: line 4: unknown field "reload_comand" in [template] (did you mean "reload_cmd"?)'
+    ]

@@ -344,3 +344,44 @@ def test_operating_settings_from_confd_toml_and_flags(tmp_path: Path) -> None:
 def test_unknown_log_format_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r'^log-format must be text or json, got "JSON"$'):
         settings_from(tmp_path, 'log-format = "JSON"\n')
+
+
+# -- unknown keys (confd ignores them; confpy warns) ---------------------------------------
+
+
+def warnings_from(tmp_path: Path, toml: str) -> tuple[Settings, list[str]]:
+    config = tmp_path / "confd.toml"
+    config.write_text(toml)
+    given, _ = build_flagset("confpy").parse(["-config-file", str(config)])
+    warnings: list[str] = []
+    return load_settings(given, {}, warn=warnings.append), warnings
+
+
+def test_unknown_key_is_a_warning_with_its_line_and_the_closest_name(tmp_path: Path) -> None:
+    settings, warnings = warnings_from(tmp_path, 'backend = "env"\nnodez = ["a:1"]\nloglevel = "debug"\nfrobnicate = 1\n')
+    assert settings.backend == "env" and settings.nodes == ()
+    config = tmp_path / "confd.toml"
+    assert warnings == [
+        f'{config}: line 2: unknown key "nodez" (did you mean "nodes"?)',
+        f'{config}: line 3: unknown key "loglevel" (did you mean "log-level"?)',
+        f'{config}: line 4: unknown key "frobnicate"',
+    ]
+
+
+def test_a_table_in_confd_toml_is_named(tmp_path: Path) -> None:
+    _, warnings = warnings_from(tmp_path, '\n[confd]\nbackend = "env"\n')
+    assert warnings == [f"{tmp_path / 'confd.toml'}: line 2: unknown table [confd]: confd.toml's keys are read outside any table"]
+
+
+def test_known_keys_in_another_case_are_not_unknown(tmp_path: Path) -> None:
+    settings, warnings = warnings_from(tmp_path, 'Backend = "env"\nNODES = ["a:1"]\nKeepStageFile = true\nLog-Level = "debug"\n')
+    assert settings.backend == "env" and settings.keep_stage_file is True
+    assert warnings == []
+
+
+def test_known_keys_come_from_the_key_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from confpy import settings as settings_module
+
+    monkeypatch.setattr(settings_module, "_TOML_KEYS", (*settings_module._TOML_KEYS, ("rollback", "noop", bool)))
+    _, warnings = warnings_from(tmp_path, "rollback = true\nrolback = true\n")
+    assert warnings == [f'{tmp_path / "confd.toml"}: line 2: unknown key "rolback" (did you mean "rollback"?)']

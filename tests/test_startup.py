@@ -162,8 +162,10 @@ ONE_SHOT_MODULES = {
     "confpy.gotemplate.builtins", "confpy.gotemplate.compiler", "confpy.gotemplate.errors",
     "confpy.gotemplate.expressions", "confpy.gotemplate.fmtvalue", "confpy.gotemplate.gofmt",
     "confpy.gotemplate.gotypes", "confpy.gotemplate.lexer", "confpy.gotemplate.nodes",
+    "confpy.gotemplate.numbers",  # the parser's number literals, split out of parser.py
     "confpy.gotemplate.parser", "confpy.gotemplate.runtime", "confpy.gotemplate.template",
     "confpy.gotemplate.values", "confpy.log", "confpy.observe", "confpy.partials", "confpy.pending", "confpy.plan",
+    "confpy.problems",  # conf.d problems as records (unknown fields warned about); no import of its own
     "confpy.processor", "confpy.render", "confpy.resources", "confpy.settings", "confpy.store",
     "confpy.sync", "confpy.tomlread",
 }  # fmt: skip

@@ -4,6 +4,14 @@ Each ``-file`` entry is a file, or a directory walked recursively (lexical order
 directories skipped) for files whose base name matches ``-filter``. Every file is parsed
 like go-yaml v2 parses YAML 1.1 into ``interface{}``, then flattened from ``/``; later
 files overwrite earlier keys.
+
+go-yaml v2's rules kept on purpose (decode.go): merge keys (``<<``) apply in document
+order, a later entry winning, and in a merge list (``<<: [*a, *b]``) the first map wins;
+a document whose nodes come mostly from aliases is refused ("excessive aliasing": the
+"billion laughs" bomb), with go-yaml's own ratio. PyYAML shares an aliased node rather
+than copying it, so the count is kept while flattening, where the copies would be made.
+One divergence: a standard tag that contradicts its node (``!!map [1, 2]``, ``!!str [a]``,
+``!!seq {a: 1}``) is an error; go-yaml silently decodes the node by its kind.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ import math
 import os
 import re
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import yaml
@@ -122,11 +130,17 @@ class _GoYamlLoader(_LoaderBase):  # type: ignore[misc]
             return _MERGE if value == "<<" else _PLAIN
         return str(super().resolve(kind, value, implicit))
 
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self.budget = _AliasBudget()
+
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[str, Any]:
-        if isinstance(node, yaml.MappingNode):
-            self.flatten_mapping(node)  # merge keys (<<), which go-yaml v2 supports
         mapping: dict[str, Any] = {}
+        self.budget.count(2 * len(node.value), aliased=False)
         for key_node, value_node in node.value:
+            if key_node.tag == _MERGE and key_node.value == "<<":
+                self._merge(value_node, mapping)  # where it is written: later entries win
+                continue
             key = self.construct_object(key_node, deep=deep)
             if not isinstance(key, str):
                 kind = _TYPE_NAMES.get(type(key), type(key).__name__)
@@ -141,6 +155,71 @@ class _GoYamlLoader(_LoaderBase):  # type: ignore[misc]
                 raise yaml.constructor.ConstructorError(None, None, problem, key_node.start_mark)
             mapping[key] = self.construct_object(value_node, deep=deep)
         return mapping
+
+    def _merge(self, node: Any, into: dict[str, Any]) -> None:
+        """go-yaml v2's merge: a map's entries set into ``into``; a list of maps applied
+        last to first, so that the first map wins."""
+        sources = list(reversed(node.value)) if isinstance(node, yaml.SequenceNode) else [node]
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "map merge requires map or sequence of maps as the value", source.start_mark
+                )
+            entries = self.construct_object(source, deep=True)
+            # go-yaml decodes the merged map again: its entries count as alias expansion.
+            self.budget.count(2 * len(entries), aliased=True)
+            into.update(entries)
+
+
+_NODE_KINDS = {yaml.ScalarNode: "scalar", yaml.SequenceNode: "sequence", yaml.MappingNode: "mapping"}
+
+
+def _check_kind(node: Any, tag: str, kind: type) -> None:
+    """A standard tag must fit its node: ``!!map [1, 2]`` is an error (go-yaml ignores
+    the tag; a divergence, for what is always a mistake)."""
+    if not isinstance(node, kind):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"a !!{tag} tag on a {_NODE_KINDS.get(type(node), 'node')}: remove the tag or fix the value",
+            node.start_mark,
+        )
+
+
+def _construct_kind(tag: str, kind: type) -> Any:
+    """A collection tag: checked against the node, which is then decoded by its kind
+    (go-yaml gives ``!!set``, ``!!omap`` and ``!!pairs`` no meaning of their own)."""
+
+    def construct(loader: Any, node: Any) -> Any:
+        _check_kind(node, tag, kind)
+        return _construct_unknown(loader, node)
+
+    return construct
+
+
+def _construct_map(loader: Any, node: Any) -> Any:
+    _check_kind(node, "map", yaml.MappingNode)
+    data: dict[str, Any] = {}
+    yield data  # filled afterwards, so that a node can hold an alias to itself
+    data.update(loader.construct_mapping(node))
+
+
+def _construct_seq(loader: Any, node: Any) -> Any:
+    _check_kind(node, "seq", yaml.SequenceNode)
+    data: list[Any] = []
+    yield data
+    data.extend(loader.construct_sequence(node))
+
+
+def _construct_scalar_tag(tag: str, construct: Any) -> Any:
+    def checked(loader: Any, node: Any) -> Any:
+        _check_kind(node, tag, yaml.ScalarNode)
+        return construct(loader, node)
+
+    return checked
+
+
+def _shown(text: str) -> str:
+    """A scalar's text in a message: at most 40 characters of it."""
+    return text if len(text) <= 40 else f"{text[:30]}... ({len(text)} characters)"
 
 
 def _construct_plain(loader: Any, node: Any) -> Any:
@@ -160,13 +239,14 @@ def _construct_tagged(wanted: tuple[type, ...], name: str) -> Any:
     """Explicit !!bool, !!int, !!float, !!null: go-yaml resolves the text, then checks."""
 
     def construct(loader: Any, node: Any) -> Any:
+        _check_kind(node, name, yaml.ScalarNode)
         text = loader.construct_scalar(node)
         value = _resolve_plain(text)
         if name == "float" and type(value) is int:
             return float(value)
         if type(value) not in wanted:
             raise yaml.constructor.ConstructorError(
-                None, None, f"cannot decode `{text}` as a !!{name}", node.start_mark
+                None, None, f"cannot decode `{_shown(text)}` as a !!{name}", node.start_mark
             )
         return value
 
@@ -175,7 +255,14 @@ def _construct_tagged(wanted: tuple[type, ...], name: str) -> Any:
 
 _GoYamlLoader.add_constructor(_PLAIN, _construct_plain)
 _GoYamlLoader.add_constructor(None, _construct_unknown)
-_GoYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_unknown)
+_GoYamlLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_GoYamlLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+_GoYamlLoader.add_constructor("tag:yaml.org,2002:set", _construct_kind("set", yaml.MappingNode))
+_GoYamlLoader.add_constructor("tag:yaml.org,2002:omap", _construct_kind("omap", yaml.SequenceNode))
+_GoYamlLoader.add_constructor("tag:yaml.org,2002:pairs", _construct_kind("pairs", yaml.SequenceNode))
+_GoYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_scalar_tag("timestamp", _construct_unknown))
+_GoYamlLoader.add_constructor("tag:yaml.org,2002:str", _construct_scalar_tag("str", _LoaderBase.construct_yaml_str))
+_GoYamlLoader.add_constructor("tag:yaml.org,2002:binary", _construct_scalar_tag("binary", _LoaderBase.construct_yaml_binary))
 for _tag, _types in (
     ("bool", (bool,)),
     ("int", (int, _Uint64)),
@@ -186,11 +273,16 @@ for _tag, _types in (
 
 
 def load_yaml(data: bytes | str, name: str) -> Any:
-    """The first YAML document of ``data`` as go-yaml v2 decodes it; BackendError if bad."""
+    """The first YAML document of ``data`` as go-yaml v2 decodes it; BackendError if bad.
+
+    Merges are counted against the alias budget as they are made (a quadratic number of
+    them would otherwise be a bomb of its own); the walk that flattens the result counts
+    again, with a budget of its own."""
+    loader = _GoYamlLoader(data)
     try:
-        for document in yaml.load_all(data, Loader=_GoYamlLoader):
-            return document
-        return None
+        return loader.get_data() if loader.check_data() else None
+    except _AliasBomb as exc:
+        raise BackendError(f"cannot parse {name}: {exc}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -198,19 +290,86 @@ def load_yaml(data: bytes | str, name: str) -> Any:
         raise BackendError(f"cannot parse {name}{where}: {problem}") from None
     except yaml.YAMLError as exc:
         raise BackendError(f"cannot parse {name}: {' '.join(str(exc).split())}") from None
+    finally:
+        loader.dispose()
 
 
-def _flatten(node: Any, path: str, into: dict[str, str], active: set[int]) -> None:
+class _AliasBomb(Exception):
+    """go-yaml v2's "document contains excessive aliasing", or an alias inside itself."""
+
+
+# go-yaml v2 decode.go: how much of a document may come from alias expansion.
+_ALIAS_RATIO_RANGE_LOW = 400_000
+_ALIAS_RATIO_RANGE_HIGH = 4_000_000
+
+
+def _allowed_alias_ratio(decoded: int) -> float:
+    if decoded <= _ALIAS_RATIO_RANGE_LOW:
+        return 0.99  # small and medium documents: nearly all may be aliases
+    if decoded >= _ALIAS_RATIO_RANGE_HIGH:
+        return 0.10
+    span = _ALIAS_RATIO_RANGE_HIGH - _ALIAS_RATIO_RANGE_LOW
+    return 0.99 - 0.89 * (decoded - _ALIAS_RATIO_RANGE_LOW) / span
+
+
+class _AliasBudget:
+    """go-yaml v2's count of decoded nodes and of those decoded through an alias; too
+    high a share of aliases is a bomb, refused after a few thousand nodes."""
+
+    __slots__ = ("aliased", "decoded")
+
+    def __init__(self) -> None:
+        self.decoded = 0
+        self.aliased = 0
+
+    def count(self, nodes: int, aliased: bool) -> None:
+        self.decoded += nodes
+        if aliased:
+            self.aliased += nodes
+            if (
+                self.aliased > 100
+                and self.decoded > 1000
+                and self.aliased / self.decoded > _allowed_alias_ratio(self.decoded)
+            ):
+                raise _AliasBomb(
+                    "document contains excessive aliasing "
+                    f"({self.aliased} of the first {self.decoded} values come from aliases: a YAML bomb?)"
+                )
+
+
+class _Walk:
+    """What one flattening keeps track of: the containers being walked (an alias inside
+    itself would never end), those walked before (met again: an alias, expanded), and
+    the alias budget."""
+
+    __slots__ = ("active", "budget", "seen")
+
+    def __init__(self, budget: _AliasBudget) -> None:
+        self.active: set[int] = set()
+        self.seen: set[int] = set()
+        self.budget = budget
+
+
+def _flatten(node: Any, path: str, into: dict[str, str], walk: _Walk, aliased: bool = False) -> None:
     """confd's nodeWalk: leaves to text, nulls and other types dropped."""
     if isinstance(node, (dict, list)):
-        if id(node) in active:  # an alias inside itself (&a [*a]) would never end
-            raise BackendError(f"recursive YAML alias under {path}")
-        active.add(id(node))
-        items = node.items() if isinstance(node, dict) else enumerate(node)
+        ident = id(node)
+        if ident in walk.active:  # an alias inside itself (&a [*a]) would never end
+            raise _AliasBomb(f"recursive YAML alias under {path} (an anchor's value contains itself)")
+        aliased = aliased or ident in walk.seen
+        walk.seen.add(ident)
+        walk.active.add(ident)
+        walk.budget.count(1, aliased)
+        if isinstance(node, dict):
+            walk.budget.count(len(node), aliased)  # the keys, as go-yaml counts them
+            items: Iterable[tuple[Any, Any]] = node.items()
+        else:
+            items = enumerate(node)
         for name, value in items:
-            _flatten(value, gopath.join(path, str(name)), into, active)
-        active.discard(id(node))
+            _flatten(value, gopath.join(path, str(name)), into, walk, aliased)
+        walk.active.discard(ident)
         return
+    walk.budget.count(1, aliased)
     text = _leaf_text(node)
     if text is not None:
         into[path] = text
@@ -302,9 +461,11 @@ class FileBackend:
                 kind = "a sequence" if isinstance(document, list) else "a single value"
                 raise BackendError(f"{path}: the top level must be a mapping, not {kind}")
             try:
-                _flatten(document, "/", values, set())
+                _flatten(document, "/", values, _Walk(_AliasBudget()))
             except RecursionError:
                 raise BackendError(f"{path}: the YAML data nests too deeply") from None
+            except _AliasBomb as exc:
+                raise BackendError(f"cannot parse {path}: {exc}") from None
         kept = {
             key: value
             for key, value in values.items()

@@ -7,7 +7,9 @@
     └── TemplateExecError      from execute(): ``template: NAME:LINE:COL: executing ...``
 
 Both carry ``name``, ``line`` and ``column`` (1-based line, 0-based byte column as Go
-counts it; the column of a syntax error is where the offending token starts).
+counts it; the column of a syntax error is where the offending token starts). A syntax
+error at the end of the text also carries ``opened``: the innermost ``if``, ``range``,
+``with``, ``define`` or ``block`` left without its ``end``, as (keyword, line, column).
 """
 
 from __future__ import annotations
@@ -31,6 +33,12 @@ class TemplateError(Exception):
 
 class TemplateSyntaxError(TemplateError):
     """The template text is not a valid Go template."""
+
+    def __init__(
+        self, message: str, *, name: str = "", line: int = 0, column: int = 0, opened: tuple[str, int, int] | None = None
+    ) -> None:
+        super().__init__(message, name=name, line=line, column=column)
+        self.opened = opened
 
 
 class TemplateExecError(TemplateError):

@@ -11,16 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Container
 
-from ..golang.strconv import (
-    InvalidSyntax,
-    NumError,
-    parse_float,
-    parse_int,
-    parse_uint,
-    quote,
-    unquote,
-    unquote_char,
-)
+from ..golang.strconv import InvalidSyntax, NumError, quote, unquote
 from .errors import TemplateSyntaxError
 from .lexer import Lexer, Token, TokenKind
 from .nodes import (
@@ -52,6 +43,7 @@ from .nodes import (
     WithNode,
     is_empty_tree,
 )
+from .numbers import BadNumber, make_number
 
 __all__ = ["MAX_NESTING", "parse"]
 
@@ -114,6 +106,9 @@ class _Shared:
         self.text = text
         self.parse_name = parse_name
         self.depth = 0
+        # The controls open around the current position, innermost last: (keyword, offset
+        # of its left delimiter), so that an EOF can say which one is not closed.
+        self.open: list[tuple[str, int]] = []
 
 
 class _TreeParser:
@@ -124,6 +119,7 @@ class _TreeParser:
         self.peek_count = 0
         self.vars: list[str] = ["$"]
         self.action_line = 0
+        self.action_pos = 0  # offset of the last action's left delimiter
         self.range_depth = 0
         self.root = ListNode(0)
 
@@ -168,15 +164,21 @@ class _TreeParser:
 
     # -- errors ----------------------------------------------------------------------
 
-    def errorf(self, message: str) -> TemplateSyntaxError:
-        """Raise Go's parse error; the line is that of the last token read."""
+    def errorf(self, message: str, *, unclosed: bool = False) -> TemplateSyntaxError:
+        """Raise Go's parse error; the line is that of the last token read. With
+        ``unclosed``, the error also carries the innermost control still open."""
         line = self.token[0].line
         name = self.shared.parse_name
+        opened = None
+        if unclosed and self.shared.open:
+            keyword, pos = self.shared.open[-1]
+            opened = (keyword, self.shared.text.count("\n", 0, pos) + 1, self._column(pos))
         raise TemplateSyntaxError(
             f"template: {name}:{line}: {message}",
             name=name,
             line=line,
             column=self._column(self.token[0].pos),
+            opened=opened,
         )
 
     def _column(self, pos: int) -> int:
@@ -234,7 +236,9 @@ class _TreeParser:
                 delim = self.next()
                 if self.next_non_space().kind == K.DEFINE:
                     definition = _TreeParser(self.shared, "definition")
+                    self.shared.open.append(("define", delim.pos))
                     definition.parse_definition()
+                    self.shared.open.pop()
                     continue
                 self.backup2(delim)
             node = self.text_or_action()
@@ -269,7 +273,7 @@ class _TreeParser:
             if isinstance(node, (EndNode, ElseNode)):
                 return items, node
             items.nodes.append(node)
-        self.errorf("unexpected EOF")
+        self.errorf("unexpected EOF", unclosed=True)
         raise AssertionError("unreachable")
 
     # text_or_action:
@@ -280,6 +284,7 @@ class _TreeParser:
             return TextNode(token.pos, token.val)
         if token.kind == K.LEFT_DELIM:
             self.action_line = token.line
+            self.action_pos = token.pos
             try:
                 return self.action()
             finally:
@@ -305,13 +310,13 @@ class _TreeParser:
         if kind == K.END:
             return EndNode(self.expect(K.RIGHT_DELIM, "end").pos)
         if kind == K.IF:
-            return self.parse_control(IfNode, True, "if")
+            return self.parse_control(IfNode, True, "if", opens=True)
         if kind == K.RANGE:
-            return self.parse_control(RangeNode, False, "range")
+            return self.parse_control(RangeNode, False, "range", opens=True)
         if kind == K.TEMPLATE:
             return self.template_control()
         if kind == K.WITH:
-            return self.parse_control(WithNode, False, "with")
+            return self.parse_control(WithNode, False, "with", opens=True)
         self.backup()
         token = self.peek()
         return ActionNode(token.pos, token.line, self.pipeline("command", K.RIGHT_DELIM))
@@ -379,8 +384,12 @@ class _TreeParser:
 
     # control:
     #   {{if|range|with pipeline}} itemList ({{else}} itemList | {{else if ...}})? {{end}}
-    def parse_control(self, node_type: type[BranchNode], allow_else_if: bool, context: str) -> Node:
+    def parse_control(self, node_type: type[BranchNode], allow_else_if: bool, context: str, opens: bool = False) -> Node:
+        """``opens``: this control starts at the current action (an ``else if`` does
+        not: the ``if`` before it is the one its ``end`` closes)."""
         mark = len(self.vars)
+        if opens:
+            self.shared.open.append((context, self.action_pos))
         self.nest()
         try:
             pipe = self.pipeline(context, K.RIGHT_DELIM)
@@ -404,6 +413,8 @@ class _TreeParser:
         finally:
             self.unnest()
             del self.vars[mark:]
+            if opens:
+                self.shared.open.pop()
 
     def else_control(self) -> Node:
         peeked = self.peek_non_space()
@@ -418,10 +429,13 @@ class _TreeParser:
         context = "block clause"
         token = self.next_non_space()
         name = self.template_name(token, context)
+        opened_at = self.action_pos
         pipe = self.pipeline(context, K.RIGHT_DELIM)
         block = _TreeParser(self.shared, name)
         self.nest()
+        self.shared.open.append(("block", opened_at))
         block.root, end = block.item_list()
+        self.shared.open.pop()
         self.unnest()
         if not isinstance(end, EndNode):
             self.errorf(f"unexpected {end} in {context}")
@@ -535,97 +549,3 @@ class _TreeParser:
         except (BadNumber, InvalidSyntax, NumError) as exc:
             self.errorf(str(exc))
             raise AssertionError("unreachable") from exc
-
-
-class BadNumber(ValueError):
-    """A number literal Go's newNumber refuses with its own words (not strconv's)."""
-
-
-def make_number(pos: int, text: str, kind: TokenKind) -> NumberNode:
-    """A NumberNode with every Go type the literal can stand for (Go's newNumber)."""
-    node = NumberNode(pos, text)
-    if kind == K.CHAR_CONSTANT:
-        char, tail = unquote_char(text[1:], text[0])
-        if tail != "'":
-            raise BadNumber(f"malformed character constant: {text}")
-        code = ord(char) if not "\udc80" <= char <= "\udcff" else ord(char) - 0xDC00
-        node.is_int = node.is_uint = node.is_float = True
-        node.int64 = node.uint64 = code
-        node.float64 = float(code)
-        return node
-    if kind == K.COMPLEX:
-        node.is_complex = True
-        node.complex128 = _parse_complex(text)
-        _simplify_complex(node)
-        return node
-    if text.endswith("i"):
-        try:
-            imag = parse_float(text[:-1])
-        except NumError:
-            pass
-        else:
-            node.is_complex = True
-            node.complex128 = complex(0, imag)
-            _simplify_complex(node)
-            return node
-    unsigned: int | None = None
-    try:
-        unsigned = parse_uint(text)
-        node.is_uint, node.uint64 = True, unsigned
-    except NumError:
-        pass
-    try:
-        signed = parse_int(text)
-        node.is_int, node.int64 = True, signed
-        if signed == 0:  # -0 parses as a signed int only
-            node.is_uint, node.uint64 = True, 0
-    except NumError:
-        pass
-    if node.is_int:
-        node.is_float, node.float64 = True, float(node.int64)
-    elif node.is_uint:
-        node.is_float, node.float64 = True, float(node.uint64)
-    else:
-        try:
-            value = parse_float(text)
-        except NumError:
-            pass
-        else:
-            if not any(c in text for c in ".eEpP"):
-                raise BadNumber(f"integer overflow: {quote(text)}")
-            node.is_float, node.float64 = True, value
-            if value.is_integer():
-                as_int = int(value)
-                if -(1 << 63) <= as_int < 1 << 63:
-                    node.is_int, node.int64 = True, as_int
-                if 0 <= as_int < 1 << 64:
-                    node.is_uint, node.uint64 = True, as_int
-    if not (node.is_int or node.is_uint or node.is_float):
-        raise BadNumber(f"illegal number syntax: {quote(text)}")
-    return node
-
-
-def _parse_complex(text: str) -> complex:
-    """fmt.Sscan of a complex literal such as ``1+2i`` or ``-1.5e3-0x1p2i``."""
-    split = max(text.rfind("+"), text.rfind("-"))
-    while split > 0 and text[split - 1] in "eEpP":  # a sign inside an exponent
-        split = max(text.rfind("+", 0, split - 1), text.rfind("-", 0, split - 1))
-    if split <= 0 or not text.endswith("i"):
-        raise BadNumber(f"illegal number syntax: {quote(text)}")
-    return complex(parse_float(text[:split]), parse_float(text[split:-1]))
-
-
-def _simplify_complex(node: NumberNode) -> None:
-    """A complex with no imaginary part is also a float, and maybe an int."""
-    value = node.complex128
-    node.is_float = value.imag == 0
-    if node.is_float:
-        node.float64 = value.real
-        if value.real.is_integer():
-            as_int = int(value.real)
-            node.is_int = -(1 << 63) <= as_int < 1 << 63
-            if node.is_int:
-                node.int64 = as_int
-            node.is_uint = 0 <= as_int < 1 << 64
-            if node.is_uint:
-                node.uint64 = as_int

@@ -94,7 +94,16 @@ class Template:
             for name, tree in trees.items()
             if name not in self._trees or not is_empty_tree(tree.root)
         }
-        module = compile_trees(changed, self.funcs, self._signatures, self.missingkey, self._table)
+        try:
+            module = compile_trees(changed, self.funcs, self._signatures, self.missingkey, self._table)
+        except (SyntaxError, RecursionError, MemoryError) as exc:
+            # Python's own limits (100 levels of indentation, 20 nested loops, its stack),
+            # which controls nested a few dozen deep can reach before MAX_NESTING does.
+            reason = exc.msg if isinstance(exc, SyntaxError) else type(exc).__name__
+            raise TemplateSyntaxError(
+                f"template: {self.name}: too deeply nested to compile ({reason}): nest fewer controls",
+                name=self.name,
+            ) from None
         self._modules[module.filename] = module
         self._trees.update(changed)
         self._table.update(module.functions)
@@ -103,6 +112,11 @@ class Template:
     def templates(self) -> list[str]:
         """Names of the templates defined so far."""
         return sorted(self._trees)
+
+    def trees(self) -> dict[str, Tree]:
+        """The parse trees of the templates defined so far, by name (for tools that read
+        templates without executing them)."""
+        return dict(self._trees)
 
     def source(self) -> str:
         """The generated Python of every compiled module (for debugging)."""

@@ -272,8 +272,9 @@ def test_top_level_must_be_a_mapping(tmp_path: Path, text: str, kind: str) -> No
 def test_recursive_alias_is_an_error_not_a_hang(tmp_path: Path) -> None:
     path = tmp_path / "loop.yaml"
     path.write_text("a: &x [1, *x]\n")
-    with pytest.raises(BackendError, match="recursive"):
+    with pytest.raises(BackendError) as caught:
         read(path)
+    assert str(caught.value) == f"cannot parse {path}: recursive YAML alias under /a/1 (an anchor's value contains itself)"
 
 
 def test_settings_errors() -> None:
@@ -286,3 +287,147 @@ def test_settings_errors() -> None:
         FileBackend(BackendSettings(files=("x",), filter="*.yaml\\"))
 
 
+
+
+# -- merge keys, as go-yaml v2 merges them ------------------------------------------------
+# Expectations written from go-yaml v2's decode.go (branch v2, and the copy vendored in
+# confd 0.16.0, identical there): decoder.mapping() walks the entries in document order,
+# a "<<" entry calling merge(), which decodes the merged map into the same Go map, so a
+# later entry overwrites an earlier one whichever is the merge; for a sequence, merge()
+# steps "backwards as earlier nodes take precedence". No Go toolchain with go-yaml is
+# available offline to record them.
+
+ANCHORS = "b: &b {k: from-b, only_b: 1, m: {p: 1, q: 2}}\nc: &c {k: from-c, only_c: 1}\n"
+
+
+@pytest.mark.parametrize(
+    ("mapping", "expected"),
+    [("{k: explicit, <<: *b}", {"k": "from-b"}),  # a merge after an explicit key overrides it
+     ("{<<: *b, k: explicit}", {"k": "explicit"}),
+     ("{<<: [*b, *c]}", {"k": "from-b", "only_b": "1", "only_c": "1"}),  # the first map wins
+     ("{<<: [*c, *b]}", {"k": "from-c"}),
+     ("{<<: [*b, *c], k: explicit}", {"k": "explicit"}),
+     ("{k: explicit, <<: [*c, *b]}", {"k": "from-c"}),
+     ("{<<: *b, <<: *c}", {"k": "from-c"}),  # two merges: the later wins
+     ("{<<: {k: inline}, k2: 2}", {"k": "inline", "k2": "2"}),
+     ("{<<: *b, m: {p: 3}}", {"m/p": "3", "m/q": None})],  # shallow: m replaced, not merged
+)  # fmt: skip
+def test_merge_keys_apply_in_document_order_as_go_yaml_v2(
+    tmp_path: Path, mapping: str, expected: dict[str, str | None]
+) -> None:
+    path = tmp_path / "merge.yaml"
+    path.write_text(ANCHORS + f"x: {mapping}\n")
+    values = read(path)
+    for key, value in expected.items():
+        assert values.get(f"/x/{key}") == value, (key, values)
+    assert "/x/<<" not in values
+
+
+def test_a_quoted_merge_key_is_a_plain_key(tmp_path: Path) -> None:
+    # go-yaml: "<<" merges only when plain (implicit) or tagged !!merge.
+    path = tmp_path / "merge.yaml"
+    path.write_text(ANCHORS + 'x: {"<<": v}\n')
+    assert read(path)["/x/<<"] == "v"
+
+
+@pytest.mark.parametrize("value", ["scalar", "[*b, scalar]", "[[1]]"])
+def test_merging_what_is_not_a_map_is_go_yaml_s_error(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "merge.yaml"
+    path.write_text(ANCHORS + f"x: {{<<: {value}}}\n")
+    with pytest.raises(BackendError, match="map merge requires map or sequence of maps as the value"):
+        read(path)
+
+
+def test_a_merge_of_an_enclosing_map_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    path = tmp_path / "merge.yaml"
+    path.write_text("a: &a {k: 1, in: {<<: *a}}\n")
+    with pytest.raises(BackendError) as caught:
+        read(path)
+    assert str(caught.value).startswith(f"cannot parse {path}: ")
+
+
+# -- hostile YAML --------------------------------------------------------------------------
+
+
+def billion_laughs(levels: int = 9) -> str:
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, levels + 1):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_is_refused_as_go_yaml_refuses_it(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.yaml"
+    path.write_text(billion_laughs())
+    with pytest.raises(BackendError) as caught:
+        read(path)
+    assert str(caught.value).startswith(f"cannot parse {path}: document contains excessive aliasing (")
+
+
+def test_a_merge_bomb_is_refused(tmp_path: Path) -> None:
+    # One map of 20,000 keys merged 20,000 times: 400 million entries to copy.
+    keys = ", ".join(f"k{j}: 1" for j in range(20_000))
+    path = tmp_path / "bomb.yaml"
+    path.write_text(f"big: &b {{{keys}}}\nx: {{<<: [{', '.join(['*b'] * 20_000)}]}}\n")
+    with pytest.raises(BackendError, match="excessive aliasing"):
+        read(path)
+
+
+def test_ordinary_aliases_and_merges_pass(tmp_path: Path) -> None:
+    # Many services sharing defaults: mostly aliases, but far from a bomb.
+    lines = ["defaults: &d {" + ", ".join(f"k{j}: v{j}" for j in range(10)) + "}", "list: &l [1, 2, 3]"]
+    lines += [f"s{i}: {{<<: *d, name: s{i}, ports: *l}}" for i in range(3000)]
+    path = tmp_path / "ok.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    values = read(path)
+    assert values["/s2999/k9"] == "v9" and values["/s2999/ports/2"] == "3"
+    assert len(values) == 10 + 3 + 3000 * 14
+
+
+@pytest.mark.parametrize(
+    ("value", "tag", "kind"),
+    [("!!map [1, 2]", "map", "sequence"), ("!!map x", "map", "scalar"), ("!!seq {a: 1}", "seq", "mapping"),
+     ("!!str [a]", "str", "sequence"), ("!!int {a: 1}", "int", "mapping"), ("!!bool [x]", "bool", "sequence"),
+     ("!!float [1]", "float", "sequence"), ("!!null {}", "null", "mapping"), ("!!binary [x]", "binary", "sequence"),
+     ("!!timestamp {a: 1}", "timestamp", "mapping"), ("!!set [a]", "set", "sequence"),
+     ("!!omap {a: 1}", "omap", "mapping"), ("!!pairs x", "pairs", "scalar")],
+)  # fmt: skip
+def test_a_tag_that_does_not_fit_its_node_is_an_error(tmp_path: Path, value: str, tag: str, kind: str) -> None:
+    # go-yaml v2 ignores a tag on a collection and decodes the node by its kind; such a
+    # tag is always a mistake, so confpy says so (a divergence, in the README).
+    path = tmp_path / "tags.yaml"
+    path.write_text(f"ok: 1\nv: {value}\n")
+    with pytest.raises(BackendError) as caught:
+        read(path)
+    assert str(caught.value) == (
+        f"cannot parse {path} at line 2, column 4: a !!{tag} tag on a {kind}: remove the tag or fix the value"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("!!map {a: 1}", {"/v/a": "1"}), ("!!seq [a]", {"/v/0": "a"}), ("!!str 12", {"/v": "12"}),
+     ("!!set {a: 1}", {"/v/a": "1"}), ("!!omap [{a: 1}, {b: 2}]", {"/v/0/a": "1", "/v/1/b": "2"}),
+     ("!!pairs [{a: 1}]", {"/v/0/a": "1"}), ("!!timestamp 2001-12-14", {"/v": "2001-12-14"})],
+)  # fmt: skip
+def test_tags_that_fit_decode_as_go_yaml_v2(tmp_path: Path, value: str, expected: dict[str, str]) -> None:
+    path = tmp_path / "tags.yaml"
+    path.write_text(f"v: {value}\n")
+    assert read(path) == expected
+
+
+def test_integers_of_tens_of_thousands_of_digits(tmp_path: Path) -> None:
+    # go-yaml: beyond int64 and uint64, then beyond float64: the text itself.
+    digits = "9" * 50_000
+    path = tmp_path / "big.yaml"
+    path.write_text(f"plain: {digits}\nhex: 0x{'f' * 50_000}\nfloat: 1.{digits}\n")
+    values = read(path)
+    assert values["/plain"] == digits
+    assert values["/hex"] == "0x" + "f" * 50_000
+    assert values["/float"] == "2"  # a float: 1.999... rounds to 2
+    path.write_text(f"tagged: !!int {digits}\n")
+    with pytest.raises(BackendError) as caught:
+        read(path)
+    assert str(caught.value) == (
+        f"cannot parse {path} at line 1, column 9: cannot decode `{'9' * 30}... (50000 characters)` as a !!int"
+    )
