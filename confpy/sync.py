@@ -9,7 +9,6 @@ as it was. Log lines are confd's.
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import stat
@@ -17,12 +16,13 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from .commands import CommandFailed, run_command
-from .errors import CheckFailed, ReloadFailed, SyncError
+from .errors import CheckFailed, ReloadFailed
 from .fileio import read_file
 from .golang.strconv import quote
 from .gotemplate import Template, TemplateError
 from .log import log_fields
 from .resources import TemplateResource
+from .staging import create_stage_file, datasync, replace, set_owner_and_mode
 
 __all__ = ["SyncOptions", "SyncOutcome", "reload", "sync", "sync_directories"]
 
@@ -63,10 +63,10 @@ def sync(resource: TemplateResource, content: bytes, options: SyncOptions) -> Sy
         # stage file confd would make and delete (three file-system operations a pass).
         log.debug("Comparing candidate config to %s", dest)
         return _not_replaced(dest, False, content, options)
-    path, fd = _create_stage_file(dest, content)
+    path, fd = create_stage_file(dest, content)
     renamed = False
     try:
-        _set_owner_and_mode(fd, path, mode, uid, gid)
+        set_owner_and_mode(fd, path, mode, uid, gid)
         if options.keep_stage_file:
             log.info("Keeping staged file: %s", path, extra=log_fields(resource=resource.label, dest=dest))
         log.debug("Comparing candidate config to %s", dest)
@@ -76,12 +76,9 @@ def sync(resource: TemplateResource, content: bytes, options: SyncOptions) -> Sy
         log.info("Target config %s out of sync", dest, extra=log_fields(resource=resource.label, dest=dest))
         if not options.sync_only and resource.check_cmd:
             _check(resource, path)
-        try:
-            os.fdatasync(fd)  # on disk before it replaces the dest: a crash never leaves it empty
-        except OSError as exc:
-            raise SyncError(f"cannot write stage file {path}: {exc.strerror}") from None
+        datasync(fd, path)
         log.debug("Overwriting target config %s", dest)
-        renamed = _replace(path, dest, content, mode, uid, gid)
+        renamed = replace(path, dest, content, mode, uid, gid)
         return SyncOutcome(changed=True, committed=True)
     finally:
         os.close(fd)
@@ -144,51 +141,6 @@ def _in_sync(dest: str, dest_stat: os.stat_result | None, content: bytes, mode: 
         return read_file(dest) == content
     except OSError:
         return False
-
-
-def _create_stage_file(dest: str, content: bytes) -> tuple[str, int]:
-    """``.<base><digits>`` beside dest, created 0600, holding content: (path, open fd)."""
-    directory = os.path.dirname(dest) or "."
-    base = os.path.basename(dest)
-    for _ in range(100):
-        # Random decimal digits, as Go's ioutil.TempFile (os.urandom: no import cost).
-        path = os.path.join(directory, f".{base}{int.from_bytes(os.urandom(5), 'big') % 10**10}")
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        except FileExistsError:
-            continue
-        except FileNotFoundError:
-            raise SyncError(f"cannot stage {dest}: directory {directory} does not exist") from None
-        except OSError as exc:
-            raise SyncError(f"cannot stage {dest}: {exc.strerror} ({directory})") from None
-        try:
-            _write_all(fd, content)
-        except OSError as exc:
-            os.close(fd)
-            os.unlink(path)
-            raise SyncError(f"cannot write stage file {path}: {exc.strerror}") from None
-        return path, fd
-    raise SyncError(f"cannot stage {dest}: no free stage file name in {directory}")
-
-
-def _write_all(fd: int, content: bytes) -> None:
-    view = memoryview(content)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-def _set_owner_and_mode(fd: int, path: str, mode: int, uid: int, gid: int) -> None:
-    st = os.fstat(fd)
-    if (st.st_uid, st.st_gid) != (uid, gid):
-        try:
-            os.fchown(fd, uid, gid)
-        except OSError as exc:
-            raise SyncError(f"cannot give {path} owner {uid}:{gid}: {exc.strerror}") from None
-    try:
-        os.fchmod(fd, mode)
-    except OSError as exc:
-        raise SyncError(f"cannot set mode {mode:04o} on {path}: {exc.strerror}") from None
 
 
 def _is_config_changed(stage_fd: int, dest: str, content: bytes) -> bool:
@@ -281,26 +233,3 @@ def _check(resource: TemplateResource, stage: str) -> None:
         run_command(cmd)
     except CommandFailed as exc:
         raise CheckFailed(f"Config check failed: {exc} {where}", exc.output) from None
-
-
-def _replace(stage: str, dest: str, content: bytes, mode: int, uid: int, gid: int) -> bool:
-    """Rename the stage file over dest; True if renamed, False if written in place."""
-    try:
-        os.rename(stage, dest)
-    except OSError as exc:
-        if exc.errno != errno.EBUSY:
-            raise SyncError(f"cannot replace {dest}: {exc.strerror}") from None
-        # A bind-mounted file (Docker) cannot be renamed over: write into it instead.
-        log.debug("Rename failed - target is likely a mount. Trying to write instead")
-        try:
-            fd = os.open(dest, os.O_WRONLY | os.O_TRUNC | os.O_CREAT | os.O_CLOEXEC, mode)
-            try:
-                _write_all(fd, content)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.chown(dest, uid, gid)
-        except OSError as err:
-            raise SyncError(f"cannot write {dest} in place: {err.strerror}") from None
-        return False
-    return True

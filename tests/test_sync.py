@@ -22,7 +22,8 @@ from confpy.commands import CommandFailed, run_command
 from confpy.errors import CheckFailed, ReloadFailed, SyncError, describe
 from confpy.processor import Cycle
 from confpy.resources import TemplateResource
-from confpy.sync import SyncOptions, _create_stage_file, reload, sync
+from confpy.staging import create_stage_file
+from confpy.sync import SyncOptions, reload, sync
 
 NEW = b"new content\n"
 OLD = b"old content\n"
@@ -69,7 +70,7 @@ def dest(tmp_path: Path) -> Path:
 def test_stage_file_is_created_0600_beside_dest(tmp_path: Path) -> None:
     old = os.umask(0)
     try:
-        stage, fd = _create_stage_file(str(tmp_path / "app.conf"), NEW)
+        stage, fd = create_stage_file(str(tmp_path / "app.conf"), NEW)
     finally:
         os.umask(old)
     os.close(fd)
