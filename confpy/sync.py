@@ -118,7 +118,7 @@ def sync_directories(dests: Iterable[str]) -> None:
 def reload(resource: TemplateResource) -> None:
     """Run the resource's reload_cmd. Raises ReloadFailed (the dest is already replaced)."""
     try:
-        run_command(resource.reload_cmd)
+        run_command(resource.reload_cmd, resource.reload_timeout, "reload_cmd")
     except CommandFailed as exc:
         where = _where(resource, "reload_cmd", resource.reload_cmd)
         raise ReloadFailed(f"{exc} {where}", exc.output) from None
@@ -230,6 +230,6 @@ def _check(resource: TemplateResource, stage: str) -> None:
     except TemplateError as exc:
         raise CheckFailed(f"Config check failed: {exc} {where}") from None
     try:
-        run_command(cmd)
+        run_command(cmd, resource.check_timeout, "check_cmd")
     except CommandFailed as exc:
         raise CheckFailed(f"Config check failed: {exc} {where}", exc.output) from None
