@@ -219,7 +219,9 @@ def backend_settings(settings: Settings) -> BackendSettings:
 
 
 def sync_options(settings: Settings) -> SyncOptions:
-    return SyncOptions(noop=settings.noop, sync_only=settings.sync_only, keep_stage_file=settings.keep_stage_file)
+    return SyncOptions(
+        noop=settings.noop, sync_only=settings.sync_only, keep_stage_file=settings.keep_stage_file, diff=settings.diff
+    )
 
 
 def load_or_wait(settings: Settings) -> list[TemplateResource]:

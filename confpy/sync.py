@@ -15,6 +15,7 @@ import stat
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from .backup import write_backup
 from .commands import CommandFailed, run_command
 from .errors import CheckFailed, ReloadFailed
 from .fileio import read_file
@@ -22,7 +23,14 @@ from .golang.strconv import quote
 from .gotemplate import Template, TemplateError
 from .log import log_fields
 from .resources import TemplateResource
-from .staging import create_stage_file, datasync, replace, set_owner_and_mode
+from .staging import (
+    Previous,
+    create_stage_file,
+    datasync,
+    read_previous,
+    replace,
+    set_owner_and_mode,
+)
 
 __all__ = ["SyncOptions", "SyncOutcome", "reload", "sync", "sync_directories"]
 
@@ -35,11 +43,13 @@ class SyncOptions(NamedTuple):
     noop: bool = False
     sync_only: bool = False
     keep_stage_file: bool = False
+    diff: bool = False
 
 
 class SyncOutcome(NamedTuple):
     changed: bool  # the dest differed (content, mode or owner)
     committed: bool  # the dest was replaced
+    previous: Previous | None = None  # what it replaced, when a rollback may need it
 
 
 def sync(resource: TemplateResource, content: bytes, options: SyncOptions) -> SyncOutcome:
@@ -77,9 +87,10 @@ def sync(resource: TemplateResource, content: bytes, options: SyncOptions) -> Sy
         if not options.sync_only and resource.check_cmd:
             _check(resource, path)
         datasync(fd, path)
+        previous = _keep_previous(resource, dest, options)
         log.debug("Overwriting target config %s", dest)
         renamed = replace(path, dest, content, mode, uid, gid)
-        return SyncOutcome(changed=True, committed=True)
+        return SyncOutcome(changed=True, committed=True, previous=previous)
     finally:
         os.close(fd)
         if not renamed and not options.keep_stage_file:
@@ -87,6 +98,18 @@ def sync(resource: TemplateResource, content: bytes, options: SyncOptions) -> Sy
                 os.unlink(path)
             except FileNotFoundError:
                 pass
+
+
+def _keep_previous(resource: TemplateResource, dest: str, options: SyncOptions) -> Previous | None:
+    """What the dest holds, read before it is replaced when a backup or a rollback needs
+    it; the backup is made here."""
+    rollback = resource.rollback and resource.reload_cmd and not options.sync_only
+    if not (resource.backup or rollback):
+        return None
+    previous = read_previous(dest)
+    if resource.backup:
+        write_backup(dest, previous)
+    return previous if rollback else None
 
 
 def _not_replaced(dest: str, changed: bool, content: bytes, options: SyncOptions) -> SyncOutcome:
