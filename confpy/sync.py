@@ -32,7 +32,7 @@ from .staging import (
     set_owner_and_mode,
 )
 
-__all__ = ["SyncOptions", "SyncOutcome", "reload", "sync", "sync_directories"]
+__all__ = ["SyncOptions", "SyncOutcome", "reload", "sync", "sync_directories", "where"]
 
 log = logging.getLogger("confpy.sync")
 
@@ -143,11 +143,11 @@ def reload(resource: TemplateResource) -> None:
     try:
         run_command(resource.reload_cmd, resource.reload_timeout, "reload_cmd")
     except CommandFailed as exc:
-        where = _where(resource, "reload_cmd", resource.reload_cmd)
-        raise ReloadFailed(f"{exc} {where}", exc.output) from None
+        context = where(resource, "reload_cmd", resource.reload_cmd)
+        raise ReloadFailed(f"{exc} {context}", exc.output) from None
 
 
-def _where(resource: TemplateResource, field: str, command: str) -> str:
+def where(resource: TemplateResource, field: str, command: str) -> str:
     """``(resource app.toml, dest /etc/app.conf, check_cmd "app -t")``: confd's error
     text is kept at the start of the line, people grep their logs for it."""
     return f"(resource {resource.label}, dest {resource.dest}, {field} {quote(command)})"
@@ -244,15 +244,15 @@ def _unified_diff(dest: str, content: bytes) -> str:
 
 def _check(resource: TemplateResource, stage: str) -> None:
     """check_cmd is a Go template of its own, with {{.src}} the stage file."""
-    where = _where(resource, "check_cmd", resource.check_cmd)
+    context = where(resource, "check_cmd", resource.check_cmd)
     try:
         # {{.src}} is absolute even for a relative dest (confd passes it as it is): a
         # checker with a directory of its own (nginx -t -c resolves under its prefix)
         # must find the stage file.
         cmd = Template("checkcmd").parse(resource.check_cmd).execute({"src": os.path.abspath(stage)})
     except TemplateError as exc:
-        raise CheckFailed(f"Config check failed: {exc} {where}") from None
+        raise CheckFailed(f"Config check failed: {exc} {context}") from None
     try:
         run_command(cmd, resource.check_timeout, "check_cmd")
     except CommandFailed as exc:
-        raise CheckFailed(f"Config check failed: {exc} {where}", exc.output) from None
+        raise CheckFailed(f"Config check failed: {exc} {context}", exc.output) from None
