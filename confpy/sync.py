@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import sys
 from collections.abc import Iterable
 from typing import NamedTuple
 
 from .backup import write_backup
 from .commands import CommandFailed, run_command
-from .errors import CheckFailed, ReloadFailed
+from .errors import CheckFailed, ReloadFailed, SyncError
 from .fileio import read_file
 from .golang.strconv import quote
 from .gotemplate import Template, TemplateError
@@ -32,7 +33,7 @@ from .staging import (
     set_owner_and_mode,
 )
 
-__all__ = ["SyncOptions", "SyncOutcome", "reload", "sync", "sync_directories", "where"]
+__all__ = ["SyncOptions", "SyncOutcome", "go_filemode", "reload", "sync", "sync_directories", "where"]
 
 log = logging.getLogger("confpy.sync")
 
@@ -82,15 +83,19 @@ def sync(resource: TemplateResource, content: bytes, options: SyncOptions) -> Sy
         log.debug("Comparing candidate config to %s", dest)
         changed = _is_config_changed(fd, dest, content)
         if options.noop or not changed:
-            return _not_replaced(dest, changed, content, options)
+            return _not_replaced(dest, changed, content, options, (mode, uid, gid))
         log.info("Target config %s out of sync", dest, extra=log_fields(resource=resource.label, dest=dest))
         if not options.sync_only and resource.check_cmd:
             _check(resource, path)
         datasync(fd, path)
-        previous = _keep_previous(resource, dest, options)
+        previous = _read_previous(resource, dest, options)
+        if previous is not None and resource.backup:
+            write_backup(dest, previous)
         log.debug("Overwriting target config %s", dest)
         renamed = replace(path, dest, content, mode, uid, gid)
-        return SyncOutcome(changed=True, committed=True, previous=previous)
+        if previous is not None and _debug_diff(options):
+            _show_change(dest, previous, content, (mode, uid, gid), options)
+        return SyncOutcome(changed=True, committed=True, previous=previous if _rollback(resource, options) else None)
     finally:
         os.close(fd)
         if not renamed and not options.keep_stage_file:
@@ -100,27 +105,55 @@ def sync(resource: TemplateResource, content: bytes, options: SyncOptions) -> Sy
                 pass
 
 
-def _keep_previous(resource: TemplateResource, dest: str, options: SyncOptions) -> Previous | None:
-    """What the dest holds, read before it is replaced when a backup or a rollback needs
-    it; the backup is made here."""
-    rollback = resource.rollback and resource.reload_cmd and not options.sync_only
-    if not (resource.backup or rollback):
-        return None
-    previous = read_previous(dest)
-    if resource.backup:
-        write_backup(dest, previous)
-    return previous if rollback else None
+def _rollback(resource: TemplateResource, options: SyncOptions) -> bool:
+    """Whether a failed reload would roll this resource back."""
+    return bool(resource.rollback and resource.reload_cmd and not options.sync_only)
 
 
-def _not_replaced(dest: str, changed: bool, content: bytes, options: SyncOptions) -> SyncOutcome:
-    """confd's lines for a dest left as it is: -noop's warning (always), or in sync."""
+def _debug_diff(options: SyncOptions) -> bool:
+    return options.diff and log.isEnabledFor(logging.DEBUG)
+
+
+def _read_previous(resource: TemplateResource, dest: str, options: SyncOptions) -> Previous | None:
+    """What the dest holds, read before it is replaced when a backup, a rollback or a
+    diff needs it."""
+    if resource.backup or _rollback(resource, options) or _debug_diff(options):
+        return read_previous(dest)
+    return None
+
+
+def _not_replaced(
+    dest: str, changed: bool, content: bytes, options: SyncOptions, target: tuple[int, int, int] = (0, 0, 0)
+) -> SyncOutcome:
+    """confd's lines for a dest left as it is: -noop's warning (always), or in sync.
+    -noop shows what would change: on stdout with -diff, else at debug level."""
     if options.noop:
         log.warning("Noop mode enabled. %s will not be modified", dest, extra=log_fields(dest=dest))
-        if changed and log.isEnabledFor(logging.DEBUG):
-            log.debug("%s", _unified_diff(dest, content))
+        if changed and (options.diff or log.isEnabledFor(logging.DEBUG)):
+            try:
+                previous = read_previous(dest)
+            except SyncError:  # the compare has said why
+                previous = None
+            if previous is not None:
+                _show_change(dest, previous, content, target, options)
         return SyncOutcome(changed=changed, committed=False)
     log.debug("Target config %s in sync", dest)
     return SyncOutcome(changed=False, committed=False)
+
+
+def _show_change(dest: str, previous: Previous, content: bytes, target: tuple[int, int, int], options: SyncOptions) -> None:
+    """A pending change on stdout (-noop -diff); one just made, or pending without -diff,
+    at debug level."""
+    from .diff import describe_change  # difflib: only when a diff is shown
+
+    mode, uid, gid = target
+    text = describe_change(dest, previous, content, stat.S_IFREG | mode, uid, gid)
+    if options.noop and options.diff:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    elif text:
+        # The diff under the line, as a failed command's output (a field of its own in JSON).
+        log.debug("Changes to %s:", dest, extra={**log_fields(dest=dest), "output": text})
 
 
 def sync_directories(dests: Iterable[str]) -> None:
@@ -185,7 +218,7 @@ def _is_config_changed(stage_fd: int, dest: str, content: bytes) -> bool:
         changed = True
     if dest_stat.st_mode != stage_stat.st_mode:
         log.info(
-            "%s has mode %s should be %s", dest, _go_filemode(dest_stat.st_mode), _go_filemode(stage_stat.st_mode),
+            "%s has mode %s should be %s", dest, go_filemode(dest_stat.st_mode), go_filemode(stage_stat.st_mode),
             extra=log_fields(dest=dest),
         )  # fmt: skip
         changed = True
@@ -200,7 +233,7 @@ def _is_config_changed(stage_fd: int, dest: str, content: bytes) -> bool:
     return changed
 
 
-def _go_filemode(st_mode: int) -> str:
+def go_filemode(st_mode: int) -> str:
     """Go's os.FileMode String() of a stat mode: ``-rw-r--r--``, ``urwxr-xr-x``, ``drwxr-xr-x``."""
     kind = stat.S_IFMT(st_mode)
     letters = "".join(
@@ -226,20 +259,6 @@ def _md5(data: bytes) -> str:
     import hashlib  # only when a difference is logged
 
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
-
-
-def _unified_diff(dest: str, content: bytes) -> str:
-    import difflib  # -noop at debug level only
-
-    try:
-        old = read_file(dest).decode("utf-8", "replace")
-    except OSError:
-        old = ""
-    new = content.decode("utf-8", "replace")
-    lines = difflib.unified_diff(
-        old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=dest, tofile=f"{dest} (new)"
-    )
-    return "".join(lines).rstrip("\n")
 
 
 def _check(resource: TemplateResource, stage: str) -> None:

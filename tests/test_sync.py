@@ -191,9 +191,12 @@ def test_noop_does_not_create_a_missing_dest_and_shows_a_diff(tmp_path: Path, de
         sync(resource(tmp_path, missing), NEW, SyncOptions(noop=True))
         sync(resource(tmp_path, dest), NEW, SyncOptions(noop=True))
     assert not missing.exists()
-    diffs = [m for m in logs.messages(logging.DEBUG) if m.startswith("---")]
-    assert len(diffs) == 2
-    assert "-old content\n+new content" in diffs[1]
+    # Without -diff, -noop shows the pending change at debug level (-diff: on stdout).
+    diffs = [m for m in logs.messages(logging.DEBUG) if m.startswith("Changes to ")]
+    assert diffs == [
+        f"Changes to {missing}:\n    --- /dev/null\n    +++ {missing}\n    @@ -0,0 +1 @@\n    +new content",
+        f"Changes to {dest}:\n    --- {dest}\n    +++ {dest}\n    @@ -1 +1 @@\n    -old content\n    +new content",
+    ]
 
 
 def test_sync_only_writes_without_commands(tmp_path: Path, dest: Path) -> None:
