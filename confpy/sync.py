@@ -16,7 +16,6 @@ import sys
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from .backup import write_backup
 from .commands import CommandFailed, run_command
 from .errors import CheckFailed, ReloadFailed, SyncError
 from .fileio import read_file
@@ -90,6 +89,8 @@ def sync(resource: TemplateResource, content: bytes, options: SyncOptions) -> Sy
         datasync(fd, path)
         previous = _read_previous(resource, dest, options)
         if previous is not None and resource.backup:
+            from .backup import write_backup  # only for resources that keep one
+
             write_backup(dest, previous)
         log.debug("Overwriting target config %s", dest)
         renamed = replace(path, dest, content, mode, uid, gid)

@@ -164,7 +164,7 @@ ONE_SHOT_MODULES = {
     "confpy.gotemplate.gotypes", "confpy.gotemplate.lexer", "confpy.gotemplate.nodes",
     "confpy.gotemplate.parser", "confpy.gotemplate.runtime", "confpy.gotemplate.template",
     "confpy.gotemplate.values", "confpy.log", "confpy.observe", "confpy.partials", "confpy.pending", "confpy.plan",
-    "confpy.processor", "confpy.render", "confpy.resources", "confpy.settings", "confpy.store",
+    "confpy.processor", "confpy.render", "confpy.resources", "confpy.settings", "confpy.staging", "confpy.store",
     "confpy.sync", "confpy.tomlread",
 }  # fmt: skip
 # Every module of the run, confpy's and Python's, at most (measured: 152 on Python 3.11).
