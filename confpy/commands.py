@@ -26,6 +26,7 @@ SHELL = "/bin/sh"
 KILL_GRACE = 2.0
 _TICK = 0.1  # how often to look whether the shell has exited while its output stays open
 _CHUNK = 1 << 16
+_PIPE_CHUNKS = 16  # 1 MiB, the most a pipe holds (fs.pipe-max-size)
 
 
 class CommandFailed(Exception):
@@ -145,11 +146,14 @@ def _collect(proc: Popen[bytes], fd: int, deadline: float | None) -> tuple[list[
 
 
 def _available(fd: int) -> list[bytes]:
-    """What can be read from ``fd`` without waiting."""
+    """What can be read from ``fd`` without waiting: what the pipe holds, no more (a
+    process left behind may keep writing)."""
     chunks = []
     poller = select.poll()
     poller.register(fd, select.POLLIN)
-    while poller.poll(0):
+    for _ in range(_PIPE_CHUNKS):
+        if not poller.poll(0):
+            break
         chunk = os.read(fd, _CHUNK)
         if not chunk:
             break

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import capture_logs
+from daemon_helpers import wait_until
 from safety_helpers import kill_if_running, read_pid
 from safety_helpers import process_running as running
 
@@ -117,3 +118,15 @@ def test_no_timeout_message_logged_by_run_command_itself() -> None:
         run_command("sleep 60", 0.1, "check_cmd")
     assert [m for m in logs.messages() if "timed out" in m] == []
     assert logs.messages() == ["Running sleep 60"]
+
+
+def test_a_background_process_writing_without_end_does_not_hold_confpy(tmp_path: Path, reaper: list[int]) -> None:
+    child = tmp_path / "child"
+    output = run_command(f"yes & echo $! > {child}; exit 0", 30.0)
+    reaper.append(read_pid(child))
+    assert set(output) <= {"y", "\n"} and len(output) <= 2 << 20  # what the pipe held, no more
+    # Its next write meets a closed pipe: SIGPIPE (hence the README's advice to redirect).
+    wait_until(lambda: not running(read_pid(child)), 5, "yes to die of SIGPIPE")
+    with pytest.raises(CommandTimedOut):  # and past a timeout, with the group's escapee
+        run_command(f"setsid yes & echo $! > {child}; sleep 60", 0.3, "check_cmd")
+    reaper.append(read_pid(child))

@@ -157,3 +157,15 @@ def test_without_noop_the_diff_of_what_was_written_is_logged_at_debug_level(tmp_
     run = site.run("a,d", "-diff")
     assert run.code == 0, run.stderr
     assert not [m for m in run.messages("DEBUG", "INFO") if m.startswith("Changes to")]
+
+
+def test_the_debug_diff_is_a_field_of_its_own_in_json_lines(tmp_path: Path) -> None:
+    import json
+
+    site = make_site(tmp_path)
+    site.dest.write_text("old\n")
+    run = site.run("new", "-diff", "-log-level", "debug", "-log-format", "json")
+    assert run.code == 0, run.stderr
+    [entry] = [e for e in map(json.loads, run.stderr.splitlines()) if e["msg"].startswith("Changes to")]
+    d = site.dest
+    assert entry == {**entry, "msg": f"Changes to {d}:", "dest": str(d), "output": f"--- {d}\n+++ {d}\n@@ -1 +1 @@\n-old\n+new\n"}

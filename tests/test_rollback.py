@@ -218,3 +218,17 @@ def test_a_previous_file_that_cannot_be_put_back_is_said_and_owed(tmp_path: Path
     assert logs.messages(logging.ERROR)[-1] == str(error)
     assert result.reload_failed == [a] and result.reloaded == [] and result.rolled_back == []
     assert stage_files(str(dest)) == []
+
+
+def test_json_log_lines_of_a_rollback_carry_resource_dest_and_output(tmp_path: Path) -> None:
+    site, _, _ = site_with_reload(tmp_path, "exit 3", rollback=True)
+    site.dest.write_text("old\n")
+    run = site.run("new", "-log-format", "json")
+    entries = [json.loads(line) for line in run.stderr.splitlines()]
+    errors = [e for e in entries if e["level"] == "error"]
+    assert [(e["resource"], e["dest"], e["output"]) for e in errors] == [
+        ("app.toml", str(site.dest), "reload of new\n"),
+        ("app.toml", str(site.dest), "reload of old\n"),  # the second reload's own output
+    ]
+    assert errors[1]["msg"].startswith(f"Rolled back {site.dest} to the previous file, but reload_cmd failed again: ")
+    assert all("\n" not in e["msg"] for e in entries)
