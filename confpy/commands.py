@@ -24,7 +24,7 @@ SHELL = "/bin/sh"
 # A timed-out command gets SIGTERM, then SIGKILL if anything of it is left this long after:
 # time to remove its temporary files, short enough not to hold the next resource up.
 KILL_GRACE = 2.0
-_TICK = 0.1  # how often to look whether the shell has exited while its output stays open
+_TICK = 0.1  # the longest wait in one poll: for signal handlers, and without a pidfd
 _CHUNK = 1 << 16
 _PIPE_CHUNKS = 16  # 1 MiB, the most a pipe holds (fs.pipe-max-size)
 
@@ -108,7 +108,8 @@ def run_command(cmd: str, timeout: float | None = None, name: str = "command") -
             raise CommandFailed(f"signal: {_signal_name(-proc.returncode)}", output)
         raise CommandFailed(f"exit status {proc.returncode}", output)
     output = data.decode("utf-8", "surrogateescape")
-    log.debug("%s", quote(output))
+    if log.isEnabledFor(logging.DEBUG):  # quoting a large output costs more than running it
+        log.debug("%s", quote(output))
     return output
 
 
@@ -117,32 +118,44 @@ def _collect(proc: Popen[bytes], fd: int, deadline: float | None) -> tuple[list[
     chunks: list[bytes] = []
     poller = select.poll()
     poller.register(fd, select.POLLIN)
+    pidfd = _pidfd(proc.pid)  # readable once the shell exits; None: look at each tick
+    if pidfd is not None:
+        poller.register(pidfd, select.POLLIN)
     open_ = True
-    while True:
-        if proc.poll() is not None:
-            # Over. What is in the pipe now is the command's; what comes later is from
-            # something it left running, which may keep the pipe open for good.
-            if open_:
-                chunks.extend(_available(fd))
-            return chunks, True
-        now = time.monotonic()
-        if deadline is not None and now >= deadline:
-            return chunks, False
-        wait = _TICK if deadline is None else min(_TICK, deadline - now)
-        if not open_:  # output closed, the shell still runs: wait for it alone
-            import subprocess  # loaded already: the command runs
+    try:
+        while True:
+            if proc.poll() is not None:
+                # Over. What is in the pipe now is the command's; what comes later is
+                # from something it left running, which may keep the pipe open for good.
+                if open_:
+                    chunks.extend(_available(fd))
+                return chunks, True
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                return chunks, False
+            # At most a tick at a time: a signal another thread received (SIGTERM to the
+            # daemon) has its Python handler run only once this thread is back.
+            wait = _TICK if deadline is None else min(_TICK, deadline - now)
+            for ready, _ in poller.poll(math.ceil(wait * 1000)):
+                if ready != fd:
+                    continue
+                chunk = os.read(fd, _CHUNK)
+                if chunk:
+                    chunks.append(chunk)
+                else:  # output closed, the shell still runs: wait for it alone
+                    open_ = False
+                    poller.unregister(fd)
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
 
-            try:
-                proc.wait(None if deadline is None else deadline - now)
-            except subprocess.TimeoutExpired:
-                pass
-            continue
-        if poller.poll(math.ceil(wait * 1000)):
-            chunk = os.read(fd, _CHUNK)
-            if chunk:
-                chunks.append(chunk)
-            else:
-                open_ = False
+
+def _pidfd(pid: int) -> int | None:
+    """A pidfd for ``pid`` (Linux 5.3), or None where there is none."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
 
 
 def _available(fd: int) -> list[bytes]:

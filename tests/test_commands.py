@@ -18,9 +18,19 @@ from daemon_helpers import wait_until
 from safety_helpers import kill_if_running, read_pid
 from safety_helpers import process_running as running
 
+from confpy import commands
 from confpy.commands import CommandFailed, CommandTimedOut, run_command
 
 pytestmark = pytest.mark.timeout(20)
+
+
+@pytest.fixture(autouse=True, params=["pidfd", "tick"])
+def exit_watch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test twice: the shell's exit seen through a pidfd (Linux 5.3+), and by
+    looking every tick where there is none."""
+    if request.param == "tick":
+        monkeypatch.setattr(commands, "_pidfd", lambda pid: None)
+    return str(request.param)
 
 
 @pytest.fixture()
