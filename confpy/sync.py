@@ -118,8 +118,13 @@ def _debug_diff(options: SyncOptions) -> bool:
 def _read_previous(resource: TemplateResource, dest: str, options: SyncOptions) -> Previous | None:
     """What the dest holds, read before it is replaced when a backup, a rollback or a
     diff needs it."""
-    if resource.backup or _rollback(resource, options) or _debug_diff(options):
-        return read_previous(dest)
+    if resource.backup or _rollback(resource, options):
+        return read_previous(dest)  # cannot be read: nothing could be kept or put back
+    if _debug_diff(options):
+        try:
+            return read_previous(dest)
+        except SyncError:  # a debug line does not stop a write
+            return None
     return None
 
 
