@@ -6,7 +6,8 @@ whose keys it touches, and when the ``Debounce`` window says so those resources 
 once and each distinct reload_cmd runs once. Nothing is written from incomplete data:
 until a full snapshot has arrived nothing renders, and while the store is away the
 files stay as they are. In both modes a failed reload is tried again on the
-``ReloadRetry`` schedule, at the time the log announces.
+``ReloadRetry`` schedule, at the time the log announces. Content rolled back after a
+failed reload (``rollback``) is not written again until it changes, or SIGHUP.
 
 Signals: SIGTERM/SIGINT finish the sync under way and exit 0 (a second one aborts it,
 removing its stage file); SIGHUP re-reads confd.toml, conf.d and the templates, and
@@ -50,6 +51,7 @@ from .processor import (
 from .render import Renderer
 from .resources import TemplateResource
 from .retry import Backoff, ReloadRetry
+from .rollback import Rejected
 from .settings import Settings
 from .watch import ChangeEvent, SnapshotEvent, Watcher
 
@@ -100,6 +102,7 @@ class Daemon:
         self.renderer = Renderer()
         self.resources: list[TemplateResource] = []
         self.retry = retry or ReloadRetry(clock)
+        self.rejected = Rejected()  # content rolled back: not written again until it changes
         self.stopping: str | None = None
         self._clock = clock
         self._owned: list[Backend] = []  # backends this daemon made (on SIGHUP)
@@ -248,7 +251,7 @@ class Daemon:
     ) -> CycleResult:
         """Render and sync ``resources`` (reading their keys when ``snapshot`` is None),
         running pending reloads again, and reschedule those that fail."""
-        cycle = Cycle(self.backend, sync_options(self.settings), self.renderer, self.observer)
+        cycle = Cycle(self.backend, sync_options(self.settings), self.renderer, self.observer, self.rejected)
         self.observer.cycle_started()
         result = cycle.run(
             resources,
@@ -277,12 +280,14 @@ class Daemon:
             return False
         self.resources = resources
         self.retry.forget(r.path for r in self.resources)
+        self.rejected.forget(r.path for r in self.resources)
         self.observer.resources_loaded([r.label for r in resources])
         return True
 
     def _reconfigure(self, reason: str) -> bool:
         """SIGHUP or an edit in the confdir: re-read settings, conf.d and templates."""
         log.info("Reloading configuration (%s)", reason)
+        self.rejected.clear()  # asked to try again: content rolled back before is written again
         self.observer.reconfiguring(reason)
         loaded = self._reread()
         self.observer.reconfigured(loaded)

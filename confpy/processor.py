@@ -21,10 +21,11 @@ from .plan import FetchPlan, resource_view
 from .render import Renderer
 from .resources import ConfdirMissing, TemplateResource, load_resources
 from .settings import Settings
-from .sync import SyncOptions, reload, sync, sync_directories
+from .sync import SyncOptions, SyncOutcome, reload, sync, sync_directories
 
 if TYPE_CHECKING:  # the state file is read only when there are resources to process
     from .pending import PendingReloads
+    from .rollback import Rejected, Undo
 
 __all__ = [
     "Cycle",
@@ -43,8 +44,11 @@ class CycleResult:
     def __init__(self) -> None:
         self.errors: list[tuple[TemplateResource, ConfpyError]] = []
         self.updated: list[TemplateResource] = []  # dest replaced
-        self.reloaded: list[TemplateResource] = []  # reload_cmd ran fine (or had nothing to run)
-        self.reload_failed: list[TemplateResource] = []
+        # Nothing owed: reload_cmd ran fine (or had nothing to run), with the new file or,
+        # after a rollback, with the previous one.
+        self.reloaded: list[TemplateResource] = []
+        self.reload_failed: list[TemplateResource] = []  # a reload is owed
+        self.rolled_back: list[TemplateResource] = []  # the previous file was put back
 
 
 class Cycle:
@@ -56,11 +60,13 @@ class Cycle:
         options: SyncOptions,
         renderer: Renderer | None = None,
         observer: Observer = NO_OBSERVER,
+        rejected: Rejected | None = None,
     ) -> None:
         self.backend = backend
         self.options = options
         self.renderer = renderer or Renderer()
         self.observer = observer
+        self.rejected = rejected  # a daemon's memory of rolled-back content; None: -onetime
 
     def run(
         self,
@@ -95,16 +101,18 @@ class Cycle:
         # earlier resource just wrote, and two resources may share a dest.
         to_reload: list[TemplateResource] = []
         processed: list[TemplateResource] = []
+        undo: dict[int, Undo] = {}  # by resource id: what a rollback would put back
         for resource in resources:
             if should_stop():
                 break
             processed.append(resource)
             try:
-                committed = self._process(resource, snapshot, sorted_keys, fetch_error)
+                outcome = self._process(resource, snapshot, sorted_keys, fetch_error, undo)
             except ConfpyError as exc:
                 log.error("%s", exc, extra=log_fields(resource=resource.label, dest=resource.dest, error=exc))
                 result.errors.append((resource, exc))
                 continue
+            committed = outcome is not None and outcome.committed
             if committed:
                 result.updated.append(resource)
             if not (committed or resource.path in force_reload):
@@ -112,7 +120,7 @@ class Cycle:
             if batch_reloads:
                 to_reload.append(resource)
             else:
-                self._reload([resource], result, {id(resource)} if committed else set())
+                self._reload([resource], result, {id(resource)} if committed else set(), undo)
         sync_directories(r.dest for r in result.updated)
         if to_reload:
             by_command: dict[str, list[TemplateResource]] = {}
@@ -120,7 +128,7 @@ class Cycle:
                 by_command.setdefault(resource.reload_cmd, []).append(resource)
             updated = {id(r) for r in result.updated}
             for group in by_command.values():
-                self._reload(group, result, updated)
+                self._reload(group, result, updated, undo)
         self._report(processed, result)
         return result
 
@@ -136,9 +144,10 @@ class Cycle:
                 outcome = SyncResult.UNCHANGED
             self.observer.synced(resource.label, outcome)
 
-    def _reload(self, group: list[TemplateResource], result: CycleResult, updated: set[int]) -> None:
+    def _reload(self, group: list[TemplateResource], result: CycleResult, updated: set[int], undo: dict[int, Undo]) -> None:
         """Run the reload_cmd the resources of ``group`` share, once; then say which of
-        them (``updated``, by id) have been updated."""
+        them (``updated``, by id) have been updated. When it fails, those with a
+        rollback (in ``undo``) are rolled back."""
         first = group[0]
         if first.reload_cmd and not self.options.sync_only and not self.options.noop:
             try:
@@ -147,6 +156,11 @@ class Cycle:
                 self.observer.command_ran("reload", False)
                 for resource in group:
                     log.error("%s", exc, extra=log_fields(resource=resource.label, dest=resource.dest, error=exc))
+                rollbacks = [undo[id(r)] for r in group if id(r) in undo]
+                if rollbacks:
+                    self._roll_back(group, exc, rollbacks, result, updated)
+                    return
+                for resource in group:
                     result.errors.append((resource, exc))
                     result.reload_failed.append(resource)
                 return
@@ -154,10 +168,45 @@ class Cycle:
         result.reloaded.extend(group)
         for resource in group:
             if id(resource) in updated:
+                _updated(resource)
+
+    def _roll_back(
+        self, group: list[TemplateResource], failure: ReloadFailed, rollbacks: list[Undo], result: CycleResult, updated: set[int]
+    ) -> None:
+        """Put the previous files back, run reload_cmd again, and say what is owed: see
+        ``rollback``. A resource of the group without a rollback fails with the first
+        failure, unless the second reload worked (with its new file)."""
+        from .rollback import roll_back
+
+        outcome = roll_back(rollbacks)
+        if outcome.restored:
+            self.observer.command_ran("reload", outcome.reloaded)
+        unrestored = {id(item.resource): error for item, error in outcome.unrestored}
+        restored = {id(item.resource) for item in outcome.restored}
+        for item in outcome.restored:
+            result.rolled_back.append(item.resource)
+            if self.rejected is not None:
+                self.rejected.add(item.resource, item.content)
                 log.info(
-                    "Target config %s has been updated", resource.dest,
-                    extra=log_fields(resource=resource.label, dest=resource.dest),
+                    "%s will not be written with this content again until it changes (or SIGHUP) (resource %s)",
+                    item.resource.dest, item.resource.label,
+                    extra=log_fields(resource=item.resource.label, dest=item.resource.dest),
                 )  # fmt: skip
+        for resource in group:
+            key = id(resource)
+            if key in unrestored:  # the new file stayed: its reload is owed
+                result.errors.append((resource, unrestored[key]))
+                result.reload_failed.append(resource)
+            elif key in restored:  # failed; a reload is owed only if the second one failed
+                result.errors.append((resource, outcome.again or failure))
+                (result.reloaded if outcome.reloaded else result.reload_failed).append(resource)
+            elif outcome.reloaded:  # no rollback, and the second reload took its new file
+                result.reloaded.append(resource)
+                if key in updated:
+                    _updated(resource)
+            else:
+                result.errors.append((resource, failure))
+                result.reload_failed.append(resource)
 
     def _process(
         self,
@@ -165,8 +214,10 @@ class Cycle:
         snapshot: Snapshot | None,
         sorted_keys: list[str],
         fetch_error: BackendError | None,
-    ) -> bool:
-        """Render one resource from its view of the snapshot and sync it; True if committed."""
+        undo: dict[int, Undo],
+    ) -> SyncOutcome | None:
+        """Render one resource from its view of the snapshot and sync it; None when the
+        content is one a reload rejected before (a daemon does not write it again)."""
         if resource.problem is not None:
             raise ConfigError(resource.problem)
         log.debug("Key prefix set to %s", resource.prefix)
@@ -178,16 +229,34 @@ class Cycle:
         started = time.perf_counter()
         content = self.renderer.render(resource, store)
         self.observer.rendered(resource.label, time.perf_counter() - started)
+        if self.rejected is not None and self.rejected.holds(resource, content):
+            log.info(
+                "Not writing %s: this content was rolled back after reload_cmd failed; waiting for a change (resource %s)",
+                resource.dest, resource.label,
+                extra=log_fields(resource=resource.label, dest=resource.dest),
+            )  # fmt: skip
+            return None
         checks = bool(resource.check_cmd) and not (self.options.sync_only or self.options.noop)
         try:
-            committed = sync(resource, content, self.options).committed
+            outcome = sync(resource, content, self.options)
         except CheckFailed:
             if checks:
                 self.observer.command_ran("check", False)
             raise
-        if committed and checks:
+        if outcome.committed and checks:
             self.observer.command_ran("check", True)
-        return committed
+        if outcome.previous is not None:
+            from .rollback import Undo
+
+            undo[id(resource)] = Undo(resource, outcome.previous, content)
+        return outcome
+
+
+def _updated(resource: TemplateResource) -> None:
+    log.info(
+        "Target config %s has been updated", resource.dest,
+        extra=log_fields(resource=resource.label, dest=resource.dest),
+    )  # fmt: skip
 
 
 def _key(error: BaseException) -> str:
@@ -219,7 +288,9 @@ def backend_settings(settings: Settings) -> BackendSettings:
 
 
 def sync_options(settings: Settings) -> SyncOptions:
-    return SyncOptions(noop=settings.noop, sync_only=settings.sync_only, keep_stage_file=settings.keep_stage_file)
+    return SyncOptions(
+        noop=settings.noop, sync_only=settings.sync_only, keep_stage_file=settings.keep_stage_file, diff=settings.diff
+    )
 
 
 def load_or_wait(settings: Settings, warn: Callable[[str], None] | None = None) -> list[TemplateResource]:

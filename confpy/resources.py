@@ -27,7 +27,7 @@ from .errors import ConfigError
 from .fileio import read_file
 from .golang import path as gopath
 from .problems import ERROR, FATAL, WARNING, Problems, did_you_mean
-from .settings import Settings, delimiter_problem
+from .settings import Settings, delimiter_problem, parse_seconds
 from .tomlread import (
     TYPE_NAMES,
     TomlSyntaxError,
@@ -74,6 +74,10 @@ class TemplateResource:
     delims: tuple[str, str] = ("{{", "}}")  # Go's actions; Jinja2's variables
     extended_funcs: bool = False
     template_dir: Path | None = None  # where includes are read; None: the src's directory
+    rollback: bool = False  # a failed reload_cmd puts the previous file back
+    backup: bool = False  # keep the replaced dest as <dest>.bak
+    check_timeout: float | None = None  # seconds; None: no bound
+    reload_timeout: float | None = None
 
     @property
     def template_name(self) -> str:
@@ -106,12 +110,18 @@ _FIELDS: dict[str, tuple[str, type]] = {
     "engine": ("engine", str),
     "left_delimiter": ("left_delimiter", str),
     "right_delimiter": ("right_delimiter", str),
+    "rollback": ("rollback", bool),
+    "backup": ("backup", bool),
+    "check_timeout": ("check_timeout", str),
+    "reload_timeout": ("reload_timeout", str),
 }
 ENGINES = ("go", "jinja2")
 JINJA_SUFFIXES = (".j2", ".jinja", ".jinja2")  # select Jinja2 when engine is not set
 # Jinja2's block and comment markers, which its variable delimiters must not take.
 _JINJA_MARKERS = {"{%": "block start", "%}": "block end", "{#": "comment start", "#}": "comment end"}
 _MODE_HINT = ' (write it as a string, e.g. mode = "0644")'
+_HINTS = {"mode": _MODE_HINT, "check_timeout": ' (a duration with its unit, e.g. "30s")'}
+_HINTS["reload_timeout"] = _HINTS["check_timeout"]
 
 
 def find_resource_files(conf_d: Path) -> list[Path]:
@@ -228,6 +238,8 @@ def read_resource(
     gid = _owner_id(fields, "gid", "group", where)
     engine = _engine(fields, src, where)
     delims = _delimiters(fields, settings, engine, where)
+    check_timeout = _timeout(fields, "check_timeout", settings.check_timeout, where)
+    reload_timeout = _timeout(fields, "reload_timeout", settings.reload_timeout, where)
 
     prefix = settings.prefix or fields.get("prefix", "")
     if not prefix.startswith("/"):
@@ -259,6 +271,10 @@ def read_resource(
         delims=delims,
         extended_funcs=settings.extended_funcs,
         template_dir=template_dir,
+        rollback=fields.get("rollback", settings.rollback),
+        backup=fields.get("backup", settings.backup),
+        check_timeout=check_timeout,
+        reload_timeout=reload_timeout,
     )
 
 
@@ -280,6 +296,19 @@ class _Where:
             return
         line, column = (0, 0) if field is None else key_position(self.text, field, self.table)
         self.problems.add(self.path, line, column, message, severity)
+
+
+def _timeout(fields: dict[str, Any], name: str, default: float, where: _Where) -> float | None:
+    """The resource's check_timeout or reload_timeout (a Go duration), else the global
+    one; None for none (0 is none too)."""
+    value = fields.get(name)
+    if value is None:
+        return default or None
+    try:
+        return parse_seconds(value) or None
+    except ValueError as exc:
+        where.add(name, f'field {name} "{value}": {exc}{_HINTS[name]}')
+        return None
 
 
 def _engine(fields: dict[str, Any], src: str, where: _Where) -> str:
@@ -346,7 +375,7 @@ def _read_fields(
         attr, expected = _FIELDS[name]
         value = table[key]
         if not fits(value, expected):
-            hint = _MODE_HINT if name == "mode" else ""
+            hint = _HINTS.get(name, "")
             line, column = key_position(text, key, table_key)
             problems.add(path, line, column, f"field {key} must be {TYPE_NAMES[expected]}, not {describe_type(value)}{hint}", FATAL)
             wrong = True

@@ -89,6 +89,11 @@ class Settings(NamedTuple):
     metrics_addr: str = ""  # host:port of /metrics, /health, /ready; "": off
     unhealthy_after: float = 0.0  # 0: 3 x backend_timeout + the watch backoff cap
     validate: bool = False
+    rollback: bool = False  # a resource's own rollback field wins
+    backup: bool = False
+    check_timeout: float = 0.0  # seconds; 0: none, as confd
+    reload_timeout: float = 0.0
+    diff: bool = False
 
     @property
     def conf_d(self) -> Path:
@@ -173,6 +178,11 @@ _FLAGS: tuple[tuple[str, str, str, str], ...] = (
     ("metrics-addr", "metrics_addr", "string", "serve /metrics, /health and /ready on this host:port (e.g. 127.0.0.1:9180; needs confpy[metrics])"),
     ("unhealthy-after", "unhealthy_after", "duration", "/health answers 503 once the store has been unreachable this long (default 3 x -backend-timeout + 10s)"),
     ("validate", "validate", "bool", "check confd.toml, conf.d and the templates without the store; print every problem as file:line:col: error|warning: message; exit 1 on any error"),
+    ("rollback", "rollback", "bool", "when reload_cmd fails, put the previous file back and run reload_cmd again (a resource's rollback wins)"),
+    ("backup", "backup", "bool", "keep the previous content of a replaced dest as <dest>.bak (a resource's backup wins)"),
+    ("check-timeout", "check_timeout", "duration", "stop a check_cmd running longer, e.g. 30s; it fails (default 0s: none; a resource's check_timeout wins)"),
+    ("reload-timeout", "reload_timeout", "duration", "stop a reload_cmd running longer, e.g. 1m; it fails (default 0s: none; a resource's reload_timeout wins)"),
+    ("diff", "diff", "bool", "with -noop, print a unified diff of each pending change; else log what was written at debug level"),
 )
 
 FLAG_FIELDS = {name: attr for name, attr, _, _ in _FLAGS}
@@ -237,6 +247,10 @@ _TOML_KEYS: tuple[tuple[str, str, type], ...] = (
     ("funcs", "funcs", str),  # "extended" sets extended_funcs
     ("log-format", "log_format", str),
     ("metrics_addr", "metrics_addr", str),
+    ("rollback", "rollback", bool),
+    ("backup", "backup", bool),
+    ("check_timeout", "check_timeout", str),  # Go durations, as the flags
+    ("reload_timeout", "reload_timeout", str),
 )
 _FUNC_SETS = {"": False, "confd": False, "extended": True}
 
@@ -295,6 +309,15 @@ def _settings_from_toml(path: Path, text: str, document: Mapping[str, Any], prob
             line, column = key_position(text, actual_keys["funcs"])
             message = f'funcs must be "confd" or "extended", not {funcs!r}'
             problems.add(path, line, column, message, FATAL, logged=f"cannot load config file {path}: {message}")
+    for attr in ("check_timeout", "reload_timeout"):
+        if attr in found:
+            try:
+                found[attr] = parse_seconds(found[attr])
+            except InvalidValue as exc:
+                line, column = key_position(text, actual_keys[attr])
+                message = f"key {actual_keys[attr]!r}: {exc}"
+                problems.add(path, line, column, message, FATAL, logged=f"cannot load config file {path}: {message}")
+                del found[attr]
     return found
 
 

@@ -9,10 +9,10 @@ as it was. Log lines are confd's.
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import stat
+import sys
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -23,8 +23,16 @@ from .golang.strconv import quote
 from .gotemplate import Template, TemplateError
 from .log import log_fields
 from .resources import TemplateResource
+from .staging import (
+    Previous,
+    create_stage_file,
+    datasync,
+    read_previous,
+    replace,
+    set_owner_and_mode,
+)
 
-__all__ = ["SyncOptions", "SyncOutcome", "reload", "sync", "sync_directories"]
+__all__ = ["SyncOptions", "SyncOutcome", "go_filemode", "reload", "sync", "sync_directories", "where"]
 
 log = logging.getLogger("confpy.sync")
 
@@ -35,11 +43,13 @@ class SyncOptions(NamedTuple):
     noop: bool = False
     sync_only: bool = False
     keep_stage_file: bool = False
+    diff: bool = False
 
 
 class SyncOutcome(NamedTuple):
     changed: bool  # the dest differed (content, mode or owner)
     committed: bool  # the dest was replaced
+    previous: Previous | None = None  # what it replaced, when a rollback may need it
 
 
 def sync(resource: TemplateResource, content: bytes, options: SyncOptions) -> SyncOutcome:
@@ -63,26 +73,30 @@ def sync(resource: TemplateResource, content: bytes, options: SyncOptions) -> Sy
         # stage file confd would make and delete (three file-system operations a pass).
         log.debug("Comparing candidate config to %s", dest)
         return _not_replaced(dest, False, content, options)
-    path, fd = _create_stage_file(dest, content)
+    path, fd = create_stage_file(dest, content)
     renamed = False
     try:
-        _set_owner_and_mode(fd, path, mode, uid, gid)
+        set_owner_and_mode(fd, path, mode, uid, gid)
         if options.keep_stage_file:
             log.info("Keeping staged file: %s", path, extra=log_fields(resource=resource.label, dest=dest))
         log.debug("Comparing candidate config to %s", dest)
         changed = _is_config_changed(fd, dest, content)
         if options.noop or not changed:
-            return _not_replaced(dest, changed, content, options)
+            return _not_replaced(dest, changed, content, options, (mode, uid, gid))
         log.info("Target config %s out of sync", dest, extra=log_fields(resource=resource.label, dest=dest))
         if not options.sync_only and resource.check_cmd:
             _check(resource, path)
-        try:
-            os.fdatasync(fd)  # on disk before it replaces the dest: a crash never leaves it empty
-        except OSError as exc:
-            raise SyncError(f"cannot write stage file {path}: {exc.strerror}") from None
+        datasync(fd, path)
+        previous = _read_previous(resource, dest, options)
+        if previous is not None and resource.backup:
+            from .backup import write_backup  # only for resources that keep one
+
+            write_backup(dest, previous)
         log.debug("Overwriting target config %s", dest)
-        renamed = _replace(path, dest, content, mode, uid, gid)
-        return SyncOutcome(changed=True, committed=True)
+        renamed = replace(path, dest, content, mode, uid, gid)
+        if previous is not None and _debug_diff(options):
+            _show_change(dest, previous, content, (mode, uid, gid), options)
+        return SyncOutcome(changed=True, committed=True, previous=previous if _rollback(resource, options) else None)
     finally:
         os.close(fd)
         if not renamed and not options.keep_stage_file:
@@ -92,15 +106,60 @@ def sync(resource: TemplateResource, content: bytes, options: SyncOptions) -> Sy
                 pass
 
 
-def _not_replaced(dest: str, changed: bool, content: bytes, options: SyncOptions) -> SyncOutcome:
-    """confd's lines for a dest left as it is: -noop's warning (always), or in sync."""
+def _rollback(resource: TemplateResource, options: SyncOptions) -> bool:
+    """Whether a failed reload would roll this resource back."""
+    return bool(resource.rollback and resource.reload_cmd and not options.sync_only)
+
+
+def _debug_diff(options: SyncOptions) -> bool:
+    return options.diff and log.isEnabledFor(logging.DEBUG)
+
+
+def _read_previous(resource: TemplateResource, dest: str, options: SyncOptions) -> Previous | None:
+    """What the dest holds, read before it is replaced when a backup, a rollback or a
+    diff needs it."""
+    if resource.backup or _rollback(resource, options):
+        return read_previous(dest)  # cannot be read: nothing could be kept or put back
+    if _debug_diff(options):
+        try:
+            return read_previous(dest)
+        except SyncError:  # a debug line does not stop a write
+            return None
+    return None
+
+
+def _not_replaced(
+    dest: str, changed: bool, content: bytes, options: SyncOptions, target: tuple[int, int, int] = (0, 0, 0)
+) -> SyncOutcome:
+    """confd's lines for a dest left as it is: -noop's warning (always), or in sync.
+    -noop shows what would change: on stdout with -diff, else at debug level."""
     if options.noop:
         log.warning("Noop mode enabled. %s will not be modified", dest, extra=log_fields(dest=dest))
-        if changed and log.isEnabledFor(logging.DEBUG):
-            log.debug("%s", _unified_diff(dest, content))
+        if changed and (options.diff or log.isEnabledFor(logging.DEBUG)):
+            try:
+                previous = read_previous(dest)
+            except SyncError:  # the compare has said why
+                previous = None
+            if previous is not None:
+                _show_change(dest, previous, content, target, options)
         return SyncOutcome(changed=changed, committed=False)
     log.debug("Target config %s in sync", dest)
     return SyncOutcome(changed=False, committed=False)
+
+
+def _show_change(dest: str, previous: Previous, content: bytes, target: tuple[int, int, int], options: SyncOptions) -> None:
+    """A pending change on stdout (-noop -diff); one just made, or pending without -diff,
+    at debug level."""
+    from .diff import describe_change  # difflib: only when a diff is shown
+
+    mode, uid, gid = target
+    text = describe_change(dest, previous, content, stat.S_IFREG | mode, uid, gid)
+    if options.noop and options.diff:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    elif text:
+        # The diff under the line, as a failed command's output (a field of its own in JSON).
+        log.debug("Changes to %s:", dest, extra={**log_fields(dest=dest), "output": text})
 
 
 def sync_directories(dests: Iterable[str]) -> None:
@@ -121,13 +180,13 @@ def sync_directories(dests: Iterable[str]) -> None:
 def reload(resource: TemplateResource) -> None:
     """Run the resource's reload_cmd. Raises ReloadFailed (the dest is already replaced)."""
     try:
-        run_command(resource.reload_cmd)
+        run_command(resource.reload_cmd, resource.reload_timeout, "reload_cmd")
     except CommandFailed as exc:
-        where = _where(resource, "reload_cmd", resource.reload_cmd)
-        raise ReloadFailed(f"{exc} {where}", exc.output) from None
+        context = where(resource, "reload_cmd", resource.reload_cmd)
+        raise ReloadFailed(f"{exc} {context}", exc.output) from None
 
 
-def _where(resource: TemplateResource, field: str, command: str) -> str:
+def where(resource: TemplateResource, field: str, command: str) -> str:
     """``(resource app.toml, dest /etc/app.conf, check_cmd "app -t")``: confd's error
     text is kept at the start of the line, people grep their logs for it."""
     return f"(resource {resource.label}, dest {resource.dest}, {field} {quote(command)})"
@@ -144,51 +203,6 @@ def _in_sync(dest: str, dest_stat: os.stat_result | None, content: bytes, mode: 
         return read_file(dest) == content
     except OSError:
         return False
-
-
-def _create_stage_file(dest: str, content: bytes) -> tuple[str, int]:
-    """``.<base><digits>`` beside dest, created 0600, holding content: (path, open fd)."""
-    directory = os.path.dirname(dest) or "."
-    base = os.path.basename(dest)
-    for _ in range(100):
-        # Random decimal digits, as Go's ioutil.TempFile (os.urandom: no import cost).
-        path = os.path.join(directory, f".{base}{int.from_bytes(os.urandom(5), 'big') % 10**10}")
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        except FileExistsError:
-            continue
-        except FileNotFoundError:
-            raise SyncError(f"cannot stage {dest}: directory {directory} does not exist") from None
-        except OSError as exc:
-            raise SyncError(f"cannot stage {dest}: {exc.strerror} ({directory})") from None
-        try:
-            _write_all(fd, content)
-        except OSError as exc:
-            os.close(fd)
-            os.unlink(path)
-            raise SyncError(f"cannot write stage file {path}: {exc.strerror}") from None
-        return path, fd
-    raise SyncError(f"cannot stage {dest}: no free stage file name in {directory}")
-
-
-def _write_all(fd: int, content: bytes) -> None:
-    view = memoryview(content)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-def _set_owner_and_mode(fd: int, path: str, mode: int, uid: int, gid: int) -> None:
-    st = os.fstat(fd)
-    if (st.st_uid, st.st_gid) != (uid, gid):
-        try:
-            os.fchown(fd, uid, gid)
-        except OSError as exc:
-            raise SyncError(f"cannot give {path} owner {uid}:{gid}: {exc.strerror}") from None
-    try:
-        os.fchmod(fd, mode)
-    except OSError as exc:
-        raise SyncError(f"cannot set mode {mode:04o} on {path}: {exc.strerror}") from None
 
 
 def _is_config_changed(stage_fd: int, dest: str, content: bytes) -> bool:
@@ -210,7 +224,7 @@ def _is_config_changed(stage_fd: int, dest: str, content: bytes) -> bool:
         changed = True
     if dest_stat.st_mode != stage_stat.st_mode:
         log.info(
-            "%s has mode %s should be %s", dest, _go_filemode(dest_stat.st_mode), _go_filemode(stage_stat.st_mode),
+            "%s has mode %s should be %s", dest, go_filemode(dest_stat.st_mode), go_filemode(stage_stat.st_mode),
             extra=log_fields(dest=dest),
         )  # fmt: skip
         changed = True
@@ -225,7 +239,7 @@ def _is_config_changed(stage_fd: int, dest: str, content: bytes) -> bool:
     return changed
 
 
-def _go_filemode(st_mode: int) -> str:
+def go_filemode(st_mode: int) -> str:
     """Go's os.FileMode String() of a stat mode: ``-rw-r--r--``, ``urwxr-xr-x``, ``drwxr-xr-x``."""
     kind = stat.S_IFMT(st_mode)
     letters = "".join(
@@ -253,54 +267,17 @@ def _md5(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
-def _unified_diff(dest: str, content: bytes) -> str:
-    import difflib  # -noop at debug level only
-
-    try:
-        old = read_file(dest).decode("utf-8", "replace")
-    except OSError:
-        old = ""
-    new = content.decode("utf-8", "replace")
-    lines = difflib.unified_diff(
-        old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=dest, tofile=f"{dest} (new)"
-    )
-    return "".join(lines).rstrip("\n")
-
-
 def _check(resource: TemplateResource, stage: str) -> None:
     """check_cmd is a Go template of its own, with {{.src}} the stage file."""
-    where = _where(resource, "check_cmd", resource.check_cmd)
+    context = where(resource, "check_cmd", resource.check_cmd)
     try:
         # {{.src}} is absolute even for a relative dest (confd passes it as it is): a
         # checker with a directory of its own (nginx -t -c resolves under its prefix)
         # must find the stage file.
         cmd = Template("checkcmd").parse(resource.check_cmd).execute({"src": os.path.abspath(stage)})
     except TemplateError as exc:
-        raise CheckFailed(f"Config check failed: {exc} {where}") from None
+        raise CheckFailed(f"Config check failed: {exc} {context}") from None
     try:
-        run_command(cmd)
+        run_command(cmd, resource.check_timeout, "check_cmd")
     except CommandFailed as exc:
-        raise CheckFailed(f"Config check failed: {exc} {where}", exc.output) from None
-
-
-def _replace(stage: str, dest: str, content: bytes, mode: int, uid: int, gid: int) -> bool:
-    """Rename the stage file over dest; True if renamed, False if written in place."""
-    try:
-        os.rename(stage, dest)
-    except OSError as exc:
-        if exc.errno != errno.EBUSY:
-            raise SyncError(f"cannot replace {dest}: {exc.strerror}") from None
-        # A bind-mounted file (Docker) cannot be renamed over: write into it instead.
-        log.debug("Rename failed - target is likely a mount. Trying to write instead")
-        try:
-            fd = os.open(dest, os.O_WRONLY | os.O_TRUNC | os.O_CREAT | os.O_CLOEXEC, mode)
-            try:
-                _write_all(fd, content)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.chown(dest, uid, gid)
-        except OSError as err:
-            raise SyncError(f"cannot write {dest} in place: {err.strerror}") from None
-        return False
-    return True
+        raise CheckFailed(f"Config check failed: {exc} {context}", exc.output) from None

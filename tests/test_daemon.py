@@ -6,6 +6,7 @@ with ``stop()``; log lines are captured from the ``confpy`` loggers.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from collections.abc import Iterator
@@ -28,8 +29,8 @@ pytestmark = pytest.mark.timeout(30)
 TEMPLATE = '{{range gets "/app/*"}}{{base .Key}}={{.Value}}\n{{end}}'
 
 
-def resource(dest: Path, *, reload_cmd: str = "", keys: str = '["/app"]') -> str:
-    text = f'[template]\nsrc = "app.tmpl"\ndest = "{dest}"\nkeys = {keys}\n'
+def resource(dest: Path, *, reload_cmd: str = "", keys: str = '["/app"]', extra: str = "") -> str:
+    text = f'[template]\nsrc = "app.tmpl"\ndest = "{dest}"\nkeys = {keys}\n{extra}'
     return text + (f"reload_cmd = {reload_cmd!r}\n" if reload_cmd else "")
 
 
@@ -137,6 +138,64 @@ def test_a_failed_reload_runs_again_in_watch_mode(tmp_path: Path, running: list[
     wait_until(lambda: read(attempts) == "x\nx\nx\n", 15, "two retries")
     threading.Event().wait(1.0)
     assert read(attempts) == "x\nx\nx\n"  # it worked: no more attempts
+
+
+def test_rolled_back_content_is_not_written_again_until_it_changes_or_sighup(
+    tmp_path: Path, running: list[Running]
+) -> None:
+    data = tmp_path / "data.yaml"
+    data.write_text("app:\n  a: 1\n")
+    dest = tmp_path / "out.conf"
+    seen = tmp_path / "seen"
+    # Each reload records the file it saw; the service rejects a=2.
+    reload_cmd = f"cat {dest} >> {seen}; ! grep -q a=2 {dest}"
+    toml = resource(dest, reload_cmd=reload_cmd, extra="rollback = true\n")
+    daemon = file_daemon(tmp_path, data, {"app.toml": toml}, interval=1)
+    skipped = f"Not writing {dest}: this content was rolled back after reload_cmd failed; waiting for a change (resource app.toml)"
+    with capture_logs() as logs:
+        running.append(Running(daemon))
+        wait_until(lambda: read(seen) == "a=1\n", 10, "the first render")
+        data.write_text("app:\n  a: 2\n")
+        wait_until(lambda: read(seen) == "a=1\na=2\na=1\n", 10, "the failed reload, then the rollback's")
+        # An interval tick a second: every tick renders a=2 again, and leaves it.
+        wait_until(lambda: logs.messages(logging.INFO).count(skipped) >= 2, 10, "two more ticks")
+        assert read(seen) == "a=1\na=2\na=1\n"
+        assert read(dest) == "a=1\n"
+        assert daemon.retry.pending == []  # the file and the service agree: nothing owed
+        assert (
+            f"{dest} will not be written with this content again until it changes (or SIGHUP) (resource app.toml)"
+            in logs.messages(logging.INFO)
+        )
+        daemon.reconfigure("SIGHUP")  # asked to try again: it does, once
+        wait_until(lambda: read(seen) == "a=1\na=2\na=1\na=2\na=1\n", 10, "the same content tried again")
+        data.write_text("app:\n  a: 3\n")  # a change: written, and it works
+        wait_until(lambda: read(seen) == "a=1\na=2\na=1\na=2\na=1\na=3\n", 10, "the new content")
+    assert read(dest) == "a=3\n"
+
+
+def test_after_a_rollback_whose_reload_failed_too_only_the_reload_is_retried(
+    tmp_path: Path, running: list[Running]
+) -> None:
+    data = tmp_path / "data.yaml"
+    data.write_text("app:\n  a: 1\n")
+    dest = tmp_path / "out.conf"
+    seen = tmp_path / "seen"
+    # Rejects a=2, and fails its third run whatever the file (the service was down).
+    reload_cmd = f"cat {dest} >> {seen}; ! grep -q a=2 {dest} && [ $(wc -l < {seen}) -ne 3 ]"
+    toml = resource(dest, reload_cmd=reload_cmd, extra="rollback = true\n")
+    # (No confdir watch: conf.d, written just before the start, would count as edited,
+    # and an edit, as SIGHUP, has the rolled-back content written again.)
+    daemon = file_daemon(tmp_path, data, {"app.toml": toml}, watch=True, watch_confdir=False)
+    running.append(Running(daemon))
+    wait_until(lambda: read(seen) == "a=1\n", 10, "the first render")
+    data.write_text("app:\n  a: 2\n")
+    # Rejected, rolled back, reloaded in vain; then the retry reloads the previous file
+    # without writing a=2 again.
+    wait_until(lambda: read(seen) == "a=1\na=2\na=1\na=1\n", 10, "the retry of the reload alone")
+    wait_until(lambda: daemon.retry.pending == [], 5, "the owed reload paid")
+    threading.Event().wait(1.0)
+    assert read(seen) == "a=1\na=2\na=1\na=1\n"
+    assert read(dest) == "a=1\n"
 
 
 def test_reconfigure_loads_a_new_resource(tmp_path: Path, running: list[Running]) -> None:

@@ -55,7 +55,8 @@ def run_bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.Complete
 def user_env(home: Path) -> dict[str, str]:
     """A shell with the virtual environment activated, as the README asks."""
     path = f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}:/usr/sbin:/sbin"
-    # Not inside make: under `make test` a nested make would print "Entering directory".
+    # Not make's own variables: under `make test`, the block's make would be a sub-make
+    # and print "Entering directory" lines a user's shell does not.
     inherited = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
     return {**inherited, "PATH": path, "VIRTUAL_ENV": str(BIN.parent), "HOME": str(home), "TZ": "UTC",
             "CONFPY_STATE_FILE": str(home / "state.json")}  # fmt: skip

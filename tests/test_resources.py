@@ -452,3 +452,39 @@ def test_unknown_field_is_logged_once_per_load_by_default(tmp_path: Path) -> Non
     assert [m for m in logs.messages() if "reload_comand" in m] == [
         f'{root}/conf.d/x.toml: line 4: unknown field "reload_comand" in [template] (did you mean "reload_cmd"?)'
     ]
+
+
+# -- safety: rollback, backup, command timeouts -----------------------------------------
+
+
+def test_safety_fields_default_to_the_global_settings(tmp_path: Path) -> None:
+    resource = load_one(tmp_path, MINIMAL)
+    assert (resource.rollback, resource.backup) == (False, False)
+    assert (resource.check_timeout, resource.reload_timeout) == (None, None)  # no bound, as confd
+    root = confdir_with(tmp_path, {"x.toml": MINIMAL})
+    settings = Settings(confdir=str(root), rollback=True, backup=True, check_timeout=30.0, reload_timeout=60.0)
+    [resource] = load_resources(settings)
+    assert (resource.rollback, resource.backup) == (True, True)
+    assert (resource.check_timeout, resource.reload_timeout) == (30.0, 60.0)
+
+
+def test_safety_fields_of_a_resource_win(tmp_path: Path) -> None:
+    text = MINIMAL + 'rollback = false\nBackup = true\ncheck_timeout = "1m30s"\nreload_timeout = "0s"\n'
+    root = confdir_with(tmp_path, {"x.toml": text})
+    settings = Settings(confdir=str(root), rollback=True, check_timeout=5.0, reload_timeout=60.0)
+    [resource] = load_resources(settings)
+    assert (resource.rollback, resource.backup) == (False, True)
+    assert (resource.check_timeout, resource.reload_timeout) == (90.0, None)  # 0s: none
+
+
+def test_a_bad_timeout_is_a_problem_naming_field_and_line(tmp_path: Path) -> None:
+    resource = load_one(tmp_path, MINIMAL + '\ncheck_timeout = "30"\nreload_timeout = "-2s"\n')
+    assert resource.problem == (
+        f'{tmp_path}/confdir/conf.d/x.toml: line 5: field check_timeout "30": time: missing unit in duration "30"'
+        ' (a duration with its unit, e.g. "30s"); line 6: field reload_timeout "-2s": must not be negative'
+        ' (a duration with its unit, e.g. "30s")'
+    )
+    message = load_error(tmp_path, MINIMAL + "check_timeout = 30\n")
+    assert message.endswith('line 4: field check_timeout must be a string, not an integer (a duration with its unit, e.g. "30s")')
+    message = load_error(tmp_path, MINIMAL + 'rollback = "yes"\n')
+    assert message.endswith("line 4: field rollback must be a boolean, not a string")

@@ -385,3 +385,48 @@ def test_known_keys_come_from_the_key_table(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setattr(settings_module, "_TOML_KEYS", (*settings_module._TOML_KEYS, ("rollback", "noop", bool)))
     _, warnings = warnings_from(tmp_path, "rollback = true\nrolback = true\n")
     assert warnings == [f'{tmp_path / "confd.toml"}: line 2: unknown key "rolback" (did you mean "rollback"?)']
+
+
+# -- safety: rollback, backup, command timeouts, diff ------------------------------------
+
+
+def test_safety_settings_default_to_confd_behaviour(tmp_path: Path) -> None:
+    settings = settings_from(tmp_path, "")
+    assert (settings.rollback, settings.backup, settings.diff) == (False, False, False)
+    assert (settings.check_timeout, settings.reload_timeout) == (0.0, 0.0)  # none
+
+
+def test_safety_settings_from_the_config_file_and_flags(tmp_path: Path) -> None:
+    toml = 'rollback = true\nbackup = true\ncheck_timeout = "30s"\nreload_timeout = "2m"\n'
+    settings = settings_from(tmp_path, toml)
+    assert (settings.rollback, settings.backup) == (True, True)
+    assert (settings.check_timeout, settings.reload_timeout) == (30.0, 120.0)
+    settings = settings_from(
+        tmp_path, toml, "-rollback=false", "-backup=false", "-check-timeout", "500ms", "-reload-timeout=1m30s", "-diff"
+    )
+    assert (settings.rollback, settings.backup, settings.diff) == (False, False, True)
+    assert (settings.check_timeout, settings.reload_timeout) == (0.5, 90.0)
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [('check_timeout = "30"\n', "key 'check_timeout': time: missing unit in duration \"30\""),
+     ('reload_timeout = "-1s"\n', "key 'reload_timeout': must not be negative"),
+     ("check_timeout = 30\n", "key 'check_timeout' must be a string"),
+     ('rollback = "yes"\n', "key 'rollback' must be a boolean")],
+)  # fmt: skip
+def test_bad_safety_keys_name_the_key(tmp_path: Path, toml: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_from(tmp_path, toml)
+    assert str(caught.value) == f"cannot load config file {tmp_path}/confd.toml: {message}"
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "reason"),
+    [("-check-timeout", "30", 'time: missing unit in duration "30"'),
+     ("-reload-timeout", "-5s", "must not be negative")],
+)  # fmt: skip
+def test_bad_timeout_flags(flag: str, value: str, reason: str) -> None:
+    with pytest.raises(FlagError) as caught:
+        build_flagset("confpy").parse([flag, value])
+    assert str(caught.value) == f'invalid value "{value}" for flag {flag}: {reason}'

@@ -62,7 +62,7 @@ def loaded_modules(tmp_path: Path, *args: str) -> set[str]:
         cwd=tmp_path,
         check=False,
     )
-    code, modules = json.loads(done.stdout)
+    code, modules = json.loads(done.stdout.splitlines()[-1])  # after what confpy printed
     assert code == 0, done.stderr
     return set(modules)
 
@@ -166,7 +166,7 @@ ONE_SHOT_MODULES = {
     "confpy.gotemplate.parser", "confpy.gotemplate.runtime", "confpy.gotemplate.template",
     "confpy.gotemplate.values", "confpy.log", "confpy.observe", "confpy.partials", "confpy.pending", "confpy.plan",
     "confpy.problems",  # conf.d problems as records (unknown fields warned about); no import of its own
-    "confpy.processor", "confpy.render", "confpy.resources", "confpy.settings", "confpy.store",
+    "confpy.processor", "confpy.render", "confpy.resources", "confpy.settings", "confpy.staging", "confpy.store",
     "confpy.sync", "confpy.tomlread",
 }  # fmt: skip
 # Every module of the run, confpy's and Python's, at most (measured: 152 on Python 3.11).
@@ -178,3 +178,15 @@ def test_the_one_shot_import_set_does_not_grow(tmp_path: Path) -> None:
     modules = loaded_modules(tmp_path, "-onetime", "-backend", "env", "-confdir", str(root))
     assert {m for m in modules if m.split(".")[0] == "confpy"} == ONE_SHOT_MODULES
     assert len(modules) <= ONE_SHOT_MODULE_COUNT, sorted(modules)
+
+
+def test_diff_loads_difflib_only_when_a_diff_is_shown(tmp_path: Path) -> None:
+    root = confdir(tmp_path)
+    args = ("-onetime", "-backend", "env", "-confdir", str(root))
+    # -diff without -noop diffs at debug level only; at info nothing is diffed.
+    modules = loaded_modules(tmp_path, *args, "-diff")
+    assert (tmp_path / "app.conf").exists()
+    assert not modules & NEVER
+    (tmp_path / "app.conf").write_text("other\n")
+    modules = loaded_modules(tmp_path, *args, "-diff", "-noop")
+    assert {"difflib", "confpy.diff"} <= modules

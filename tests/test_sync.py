@@ -22,7 +22,8 @@ from confpy.commands import CommandFailed, run_command
 from confpy.errors import CheckFailed, ReloadFailed, SyncError, describe
 from confpy.processor import Cycle
 from confpy.resources import TemplateResource
-from confpy.sync import SyncOptions, _create_stage_file, reload, sync
+from confpy.staging import create_stage_file
+from confpy.sync import SyncOptions, reload, sync
 
 NEW = b"new content\n"
 OLD = b"old content\n"
@@ -69,7 +70,7 @@ def dest(tmp_path: Path) -> Path:
 def test_stage_file_is_created_0600_beside_dest(tmp_path: Path) -> None:
     old = os.umask(0)
     try:
-        stage, fd = _create_stage_file(str(tmp_path / "app.conf"), NEW)
+        stage, fd = create_stage_file(str(tmp_path / "app.conf"), NEW)
     finally:
         os.umask(old)
     os.close(fd)
@@ -190,9 +191,12 @@ def test_noop_does_not_create_a_missing_dest_and_shows_a_diff(tmp_path: Path, de
         sync(resource(tmp_path, missing), NEW, SyncOptions(noop=True))
         sync(resource(tmp_path, dest), NEW, SyncOptions(noop=True))
     assert not missing.exists()
-    diffs = [m for m in logs.messages(logging.DEBUG) if m.startswith("---")]
-    assert len(diffs) == 2
-    assert "-old content\n+new content" in diffs[1]
+    # Without -diff, -noop shows the pending change at debug level (-diff: on stdout).
+    diffs = [m for m in logs.messages(logging.DEBUG) if m.startswith("Changes to ")]
+    assert diffs == [
+        f"Changes to {missing}:\n    --- /dev/null\n    +++ {missing}\n    @@ -0,0 +1 @@\n    +new content",
+        f"Changes to {dest}:\n    --- {dest}\n    +++ {dest}\n    @@ -1 +1 @@\n    -old content\n    +new content",
+    ]
 
 
 def test_sync_only_writes_without_commands(tmp_path: Path, dest: Path) -> None:
