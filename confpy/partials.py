@@ -78,6 +78,7 @@ class TemplateDir:
         self.root = root
         self._real_root: str | None = None
         self._resolved: dict[str, tuple[int, str]] = {}  # name: (pass number, real path)
+        self._display_names: dict[Path, str] = {}
 
     def resolve(self, name: str, generation: int) -> str:
         """The real path of the file ``name`` names; PartialError if it is outside the
@@ -109,11 +110,16 @@ class TemplateDir:
 
     def display_name(self, path: Path) -> str:
         """How a top template is named in an include chain: its path under the
-        templates directory, or its base name when it is elsewhere."""
-        try:
-            return path.relative_to(self.root).as_posix()
-        except ValueError:
-            return path.name
+        templates directory, or its base name when it is elsewhere (kept: every render
+        asks, and Path.relative_to is slow)."""
+        name = self._display_names.get(path)
+        if name is None:
+            try:
+                name = path.relative_to(self.root).as_posix()
+            except ValueError:
+                name = path.name
+            self._display_names[path] = name
+        return name
 
 
 class RenderPass:

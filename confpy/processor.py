@@ -115,7 +115,7 @@ class Cycle:
             committed = outcome is not None and outcome.committed
             if committed:
                 result.updated.append(resource)
-            if not (committed or resource.path in force_reload):
+            if not (committed or (force_reload and resource.path in force_reload)):
                 continue
             if batch_reloads:
                 to_reload.append(resource)
@@ -133,6 +133,8 @@ class Cycle:
         return result
 
     def _report(self, processed: Sequence[TemplateResource], result: CycleResult) -> None:
+        if self.observer is NO_OBSERVER:
+            return
         failed = {id(resource) for resource, _ in result.errors}
         updated = {id(resource) for resource in result.updated}
         for resource in processed:
@@ -226,9 +228,12 @@ class Cycle:
         store = resource_view(snapshot or Snapshot({}), sorted_keys, resource, self.backend)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("Got the following map from store: %s", _go_map(store.items()))
-        started = time.perf_counter()
-        content = self.renderer.render(resource, store)
-        self.observer.rendered(resource.label, time.perf_counter() - started)
+        if self.observer is NO_OBSERVER:  # no timing to take: a one-shot run's usual case
+            content = self.renderer.render(resource, store)
+        else:
+            started = time.perf_counter()
+            content = self.renderer.render(resource, store)
+            self.observer.rendered(resource.label, time.perf_counter() - started)
         if self.rejected is not None and self.rejected.holds(resource, content):
             log.info(
                 "Not writing %s: this content was rolled back after reload_cmd failed; waiting for a change (resource %s)",
