@@ -48,15 +48,22 @@ class PendingReloads:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._warned = False
+        self._known: set[str] | None = None  # what the file held when last read or written
 
     def owed(self, resources: Iterable[TemplateResource]) -> list[TemplateResource]:
         """Those of ``resources`` whose reload is owed."""
         entries = self._read()
+        self._known = set(entries)
         return [r for r in resources if str(r.path) in entries]
 
     def update(self, failed: Iterable[TemplateResource], reloaded: Iterable[TemplateResource]) -> None:
-        """Record ``failed`` as owed and ``reloaded`` as done; writes only on a change."""
-        failed, reloaded = list(failed), list(reloaded)
+        """Record ``failed`` as owed and ``reloaded`` as done; writes only on a change.
+
+        A reload that worked for a resource the file does not list changes nothing: the
+        file is not even read for it (a daemon reloads after each change)."""
+        failed = list(failed)
+        known = self._known
+        reloaded = [r for r in reloaded if known is None or str(r.path) in known]
         if not failed and not reloaded:
             return
         try:
@@ -69,6 +76,7 @@ class PendingReloads:
                     entries.setdefault(str(resource.path), {"dest": resource.dest, "since": int(time.time())})
                 if entries != before:
                     self._write(entries)
+                self._known = set(entries)
         except OSError as exc:
             if failed and not self._warned:
                 self._warned = True

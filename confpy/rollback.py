@@ -122,6 +122,8 @@ class Rejected:
         self._by_path[resource.path] = self._key(resource, content)
 
     def holds(self, resource: TemplateResource, content: bytes) -> bool:
+        if not self._by_path:  # nothing was ever rolled back: the usual case
+            return False
         return self._by_path.get(resource.path) == self._key(resource, content)
 
     def clear(self) -> None:
