@@ -21,6 +21,7 @@ __all__ = [
     "Previous",
     "create_stage_file",
     "datasync",
+    "fsync_directory",
     "read_previous",
     "replace",
     "set_owner_and_mode",
@@ -190,8 +191,13 @@ def _unlink(path: str) -> None:
 
 def sync_directory(path: str) -> None:
     """fsync the directory holding ``path``, so a rename in it is durable."""
+    fsync_directory(os.path.dirname(path) or ".")
+
+
+def fsync_directory(directory: str) -> None:
+    """fsync ``directory`` (a file system that cannot is left as it is)."""
     try:
-        fd = os.open(os.path.dirname(path) or ".", os.O_RDONLY | os.O_DIRECTORY)
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
         return
     try:

@@ -27,6 +27,7 @@ from .staging import (
     Previous,
     create_stage_file,
     datasync,
+    fsync_directory,
     read_previous,
     replace,
     set_owner_and_mode,
@@ -165,16 +166,7 @@ def _show_change(dest: str, previous: Previous, content: bytes, target: tuple[in
 def sync_directories(dests: Iterable[str]) -> None:
     """fsync the directories of replaced dests, once each, so the renames are durable."""
     for directory in sorted({os.path.dirname(dest) or "." for dest in dests}):
-        try:
-            fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        except OSError:
-            continue
-        try:
-            os.fsync(fd)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
+        fsync_directory(directory)
 
 
 def reload(resource: TemplateResource) -> None:
