@@ -260,8 +260,9 @@ class Daemon:
             force_reload=self.retry.paths,
             should_stop=lambda: self.stopping is not None,
         )
-        full = {r.path for r in resources} >= {r.path for r in self.resources}
-        self.observer.cycle_done(full, failed_labels(result))
+        if self.observer is not NO_OBSERVER:
+            full = {r.path for r in resources} >= {r.path for r in self.resources}
+            self.observer.cycle_done(full, failed_labels(result))
         delay = self.retry.update(result.reloaded, result.reload_failed)
         if self._commands_run:
             self._pending.update(result.reload_failed, result.reloaded)
