@@ -2,8 +2,9 @@
 
 Two confpy run side by side, without and with ``-metrics-addr``, each against a store of
 its own, changes alternating between them (this VM's speed drifts by a third from one
-minute to the next, and both see the same drift); the one with metrics is scraped every
-5 s while idle, as Prometheus would. Then what the observer calls of one change cost
+minute to the next, and both see the same drift); the one with metrics is scraped
+while idle every ``--scrape`` seconds (15 s by default, a usual Prometheus interval; 0:
+not at all). Then what the observer calls of one change cost
 in-process, with no observer (every run without -metrics-addr) and with metrics.
 """
 
@@ -26,9 +27,9 @@ from watch import Inotify, cpu_seconds, peak_rss_mib, percentile, wait_for, writ
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def compare(backend: str, changes: int, idle: float, work: Path) -> None:
+def compare(backend: str, changes: int, idle: float, work: Path, scrape: float = 15.0) -> None:
     for count in (1, 200):
-        run_paired(backend, count, changes, idle, work / f"pair{count}")
+        run_paired(backend, count, changes, idle, work / f"pair{count}", scrape)
     hook_cost()
 
 
@@ -85,11 +86,11 @@ class Setup:
         return {"p50": statistics.median(sent), "p99": percentile(sent, 0.99), "idle": idle_cpu, "rss": rss}
 
 
-def run_paired(backend: str, count: int, changes: int, idle: float, work: Path) -> None:
+def run_paired(backend: str, count: int, changes: int, idle: float, work: Path, scrape: float) -> None:
     """confpy without and with -metrics-addr side by side, each against a store of its
     own, changes alternating between them (off, on, on, off...): this VM's speed drifts
     by a third from minute to minute, and both see the same drift. While idle, the one
-    with metrics is scraped every 5 s, as Prometheus would."""
+    with metrics is scraped every ``scrape`` seconds (0: never), as Prometheus would."""
     port = free_port()
     with throwaway_store(backend, work / "store-off") as store_off, throwaway_store(backend, work / "store-on") as store_on:
         off = Setup(count, store_off, work / "off")
@@ -103,12 +104,14 @@ def run_paired(backend: str, count: int, changes: int, idle: float, work: Path) 
             before = {s: cpu_seconds(s.confpy.pid) for s in (off, on)}
             started = time.monotonic()
             while time.monotonic() - started < idle:
-                httpx.get(f"http://127.0.0.1:{port}/metrics").raise_for_status()
-                time.sleep(min(5.0, max(0.0, idle - (time.monotonic() - started))))
+                if scrape > 0:
+                    httpx.get(f"http://127.0.0.1:{port}/metrics").raise_for_status()
+                time.sleep(min(scrape or idle, max(0.0, idle - (time.monotonic() - started))))
             elapsed = time.monotonic() - started
             cpu = {s: (cpu_seconds(s.confpy.pid) - before[s]) / elapsed * 100 for s in (off, on)}
             a = off.report(f"{count} resource(s), {changes} changes, metrics off", idle, cpu[off])
-            b = on.report(f"{count} resource(s), {changes} changes, metrics on (scraped every 5 s)", idle, cpu[on])
+            scraped = f"scraped every {scrape:g} s" if scrape > 0 else "not scraped"
+            b = on.report(f"{count} resource(s), {changes} changes, metrics on ({scraped})", idle, cpu[on])
         finally:
             off.close()
             on.close()

@@ -156,13 +156,14 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=10.0)
     parser.add_argument("--pause", type=float, default=0.0, help="seconds between changes")
     parser.add_argument("--metrics", action="store_true", help="what -metrics-addr costs (metrics_cost.py)")
+    parser.add_argument("--scrape", type=float, default=15.0, help="with --metrics: seconds between scrapes while idle (0: none)")
     args = parser.parse_args()
     if args.metrics:
         from metrics_cost import compare
 
         with tempfile.TemporaryDirectory(prefix="confpy-watch-bench-") as tmp:
             for backend in BACKENDS if args.backend == "all" else (args.backend,):
-                compare(backend, args.changes, args.idle, Path(tmp) / backend)
+                compare(backend, args.changes, args.idle, Path(tmp) / backend, args.scrape)
         return
     for backend in BACKENDS if args.backend == "all" else (args.backend,):
         with tempfile.TemporaryDirectory(prefix="confpy-watch-bench-") as tmp:
