@@ -60,7 +60,7 @@ class Metrics(Observer):
         # No ``_created`` sample beside every counter: Prometheus ignores them, and they
         # were 40 % of a scrape's body and time at 200 resources. (A switch of the
         # library's, for the process: confpy is its only user here.)
-        disable_created_metrics()
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client leaves it untyped
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self._backend = backend

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import NamedTuple, Protocol
 
+from confpy.errors import ConfigError
 from confpy.golang import path as gopath
 
 __all__ = ["DEFAULT_TIMEOUT", "Backend", "BackendSettings", "Change", "Emit", "Snapshot", "StopSignal", "path_key_matches"]
@@ -35,6 +36,12 @@ class BackendSettings(NamedTuple):
     separator: str = ""  # -separator (redis)
     timeout: float = DEFAULT_TIMEOUT  # -backend-timeout: bound on connecting and on each answer
     environ: Mapping[str, str] | None = None  # env backend source
+
+    def nodes_of(self, store: str) -> tuple[str, ...]:
+        """The nodes a networked store connects to; ConfigError when there are none."""
+        if not self.nodes:
+            raise ConfigError(f"{store} backend: no nodes given (-node)")
+        return self.nodes
 
     @property
     def answer_timeout(self) -> float:

@@ -30,19 +30,8 @@ from urllib.parse import quote
 
 import httpx
 
+from confpy.backends import http
 from confpy.backends.base import BackendSettings, Emit, Snapshot, StopSignal
-from confpy.backends.http import (
-    CuttableSocket,
-    Nodes,
-    failure_reason,
-    header_int,
-    make_client,
-    normalize_node,
-    not_json,
-    snippet,
-    status_text,
-    tls_verify,
-)
 from confpy.errors import BackendError, ConfigError
 from confpy.golang import path as gopath
 
@@ -80,7 +69,7 @@ def _prefix(key: str) -> str:
 
 
 def _index(response: httpx.Response) -> int | None:
-    return header_int(response, "X-Consul-Index")
+    return http.header_int(response, "X-Consul-Index")
 
 
 class _Prefixes:
@@ -122,21 +111,19 @@ class ConsulBackend:
     prefix_ordered = True
 
     def __init__(self, settings: BackendSettings) -> None:
-        if not settings.nodes:
-            raise ConfigError("consul backend: no nodes given (-node)")
-        self.nodes = Nodes("consul", [normalize_node(n, settings.scheme, "consul") for n in settings.nodes])
+        self.nodes = http.Nodes("consul", [http.normalize_node(n, settings.scheme, "consul") for n in settings.nodes_of("consul")])
         self._timeout = settings.answer_timeout
         self._token = acl_token(settings)
         self._auth = (settings.username, settings.password) if settings.basic_auth else None
-        self._verify = tls_verify(self.nodes.urls, settings)
+        self._verify = http.tls_verify(self.nodes.urls, settings)
         self._lock = threading.Lock()
         self._closed = False
         self._client = self._make_client(keepalive=2)
         self._watch_client: httpx.Client | None = None
-        self._watch_socket = CuttableSocket(keepalive=True)
+        self._watch_socket = http.CuttableSocket(keepalive=True)
 
     def _make_client(self, keepalive: int) -> httpx.Client:
-        client = make_client(self.nodes.urls, self._verify, self._timeout, keepalive, auth=self._auth)
+        client = http.make_client(self.nodes.urls, self._verify, self._timeout, keepalive, auth=self._auth)
         if self._token:
             client.headers["X-Consul-Token"] = self._token
         return client
@@ -250,14 +237,14 @@ class ConsulBackend:
                     extensions=extensions,
                 )
             except httpx.TransportError as exc:
-                failures.append(f"{node}: {failure_reason(exc, self._timeout)}")
+                failures.append(f"{node}: {http.failure_reason(exc, self._timeout)}")
                 continue
             except httpx.HTTPError as exc:
                 raise BackendError(f"consul at {node}: {exc}") from None
             except RuntimeError as exc:  # httpx: "the client has been closed"
                 raise BackendError("consul backend is closed") from exc
             if response.status_code >= 500:  # no leader, an agent without servers...
-                failures.append(f"{node}: {status_text(response)}")
+                failures.append(f"{node}: {http.status_text(response)}")
                 continue
             self.nodes.answered(position)
             return self._decode(node, response), _index(response)
@@ -268,21 +255,21 @@ class ConsulBackend:
             return {}  # nothing under the prefix
         if response.status_code == 403:
             raise BackendError(
-                f"consul at {node}: {status_text(response)} (the ACL token comes from -auth-token, "
+                f"consul at {node}: {http.status_text(response)} (the ACL token comes from -auth-token, "
                 "CONSUL_HTTP_TOKEN_FILE or CONSUL_HTTP_TOKEN)"
             )
         if response.status_code != 200:
-            raise BackendError(f"consul at {node}: {status_text(response)}")
+            raise BackendError(f"consul at {node}: {http.status_text(response)}")
         try:
             entries = response.json()
         except ValueError:
-            raise not_json("consul", node, response) from None
+            raise http.not_json("consul", node, response) from None
         if not isinstance(entries, list):
-            raise not_json("consul", node, response)
+            raise http.not_json("consul", node, response)
         values: dict[str, str] = {}
         for entry in entries:
             if not isinstance(entry, dict) or not isinstance(entry.get("Key"), str):
-                raise BackendError(f"consul at {node} answered with an entry without a key: {snippet(str(entry), 80)!r}")
+                raise BackendError(f"consul at {node} answered with an entry without a key: {http.snippet(str(entry), 80)!r}")
             raw = entry.get("Value")
             try:
                 value = base64.b64decode(raw, validate=True) if raw else b""

@@ -19,6 +19,7 @@ import httpx
 if TYPE_CHECKING:  # the pool is made only for several keys at once
     from concurrent.futures import Future, ThreadPoolExecutor
 
+from confpy.backends import http
 from confpy.backends.base import (
     BackendSettings,
     Change,
@@ -27,18 +28,7 @@ from confpy.backends.base import (
     StopSignal,
     path_key_matches,
 )
-from confpy.backends.http import (
-    CuttableSocket,
-    Nodes,
-    failure_reason,
-    header_int,
-    make_client,
-    normalize_node,
-    not_json,
-    status_text,
-    tls_verify,
-)
-from confpy.errors import BackendError, ConfigError, HistoryLost
+from confpy.errors import BackendError, HistoryLost
 from confpy.golang import path as gopath
 
 __all__ = ["COALESCE_KEYS", "DEFAULT_WORKERS", "EtcdIndexCleared", "EtcdV2Backend", "WatchResult"]
@@ -89,7 +79,7 @@ def _flatten(node: dict[str, Any], into: dict[str, str]) -> None:
 
 
 def _etcd_index(response: httpx.Response) -> int | None:
-    return header_int(response, "X-Etcd-Index")
+    return http.header_int(response, "X-Etcd-Index")
 
 
 class EtcdV2Backend:
@@ -99,22 +89,20 @@ class EtcdV2Backend:
     prefix_ordered = True
 
     def __init__(self, settings: BackendSettings, *, max_workers: int = DEFAULT_WORKERS) -> None:
-        if not settings.nodes:
-            raise ConfigError("etcd backend: no nodes given (-node)")
-        self.nodes = Nodes("etcd", [normalize_node(n, settings.scheme) for n in settings.nodes])
+        self.nodes = http.Nodes("etcd", [http.normalize_node(n, settings.scheme) for n in settings.nodes_of("etcd")])
         self._timeout = settings.answer_timeout
         self._auth = (settings.username, settings.password) if settings.basic_auth else None
-        self._verify = tls_verify(self.nodes.urls, settings)
+        self._verify = http.tls_verify(self.nodes.urls, settings)
         self._max_workers = max(1, max_workers)
         self._lock = threading.Lock()
         self._closed = False
-        self._watch_socket = CuttableSocket()
+        self._watch_socket = http.CuttableSocket()
         self._client = self._make_client(keepalive=self._max_workers)
         self._watch_client: httpx.Client | None = None
         self._pool: ThreadPoolExecutor | None = None
 
     def _make_client(self, keepalive: int) -> httpx.Client:
-        return make_client(self.nodes.urls, self._verify, self._timeout, keepalive, auth=self._auth)
+        return http.make_client(self.nodes.urls, self._verify, self._timeout, keepalive, auth=self._auth)
 
     # -- Backend protocol -----------------------------------------------------------------
 
@@ -299,7 +287,7 @@ class EtcdV2Backend:
             except httpx.TransportError as exc:
                 if long_poll and isinstance(exc, httpx.ReadTimeout):
                     return None  # nothing changed within the caller's timeout
-                failures.append(f"{node}: {failure_reason(exc, self._timeout)}")
+                failures.append(f"{node}: {http.failure_reason(exc, self._timeout)}")
                 continue
             except httpx.HTTPError as exc:  # not the connection: redirects, decoding...
                 raise BackendError(f"etcd at {node}: {exc}") from exc
@@ -328,7 +316,7 @@ class EtcdV2Backend:
             return text
         if isinstance(body, dict) and body.get("message"):
             return f"{response.status_code} {body['message']}"
-        return status_text(response)
+        return http.status_text(response)
 
     def _decode(self, node: str, response: httpx.Response) -> dict[str, Any] | None:
         """The JSON body of a good answer, None for "key not found", else BackendError."""
@@ -343,7 +331,7 @@ class EtcdV2Backend:
                 ) from None
         if response.status_code == 200:
             if response.content and not isinstance(body, dict):
-                raise not_json("etcd", node, response)
+                raise http.not_json("etcd", node, response)
             return body
         if isinstance(body, dict) and body.get("errorCode") == _KEY_NOT_FOUND:
             return None

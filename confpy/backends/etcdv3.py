@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from confpy.backends import http
 from confpy.backends.base import (
     BackendSettings,
     Change,
@@ -29,18 +30,7 @@ from confpy.backends.base import (
     StopSignal,
     path_key_matches,
 )
-from confpy.backends.http import (
-    CuttableSocket,
-    Nodes,
-    failure_reason,
-    make_client,
-    normalize_node,
-    not_json,
-    snippet,
-    status_text,
-    tls_verify,
-)
-from confpy.errors import BackendError, BackendUnavailable, ConfigError, HistoryLost
+from confpy.errors import BackendError, BackendUnavailable, HistoryLost
 from confpy.golang import path as gopath
 
 __all__ = ["COALESCE_KEYS", "PAGE_SIZE", "TXN_OPS", "EtcdCompacted", "EtcdV3Backend"]
@@ -167,7 +157,7 @@ class _Watch:
     body: dict[str, Any]
     start_revision: int
     emit: Emit
-    socket: CuttableSocket = field(default_factory=lambda: CuttableSocket(keepalive=True))
+    socket: http.CuttableSocket = field(default_factory=lambda: http.CuttableSocket(keepalive=True))
     stopped: bool = False
     timed_out: bool = False
     confirmed: bool = False
@@ -189,17 +179,15 @@ class EtcdV3Backend:
     prefix_ordered = True
 
     def __init__(self, settings: BackendSettings) -> None:
-        if not settings.nodes:
-            raise ConfigError("etcdv3 backend: no nodes given (-node)")
         has_tls_files = bool(
             settings.client_cakeys or (settings.client_cert and settings.client_key)
         )
         # confd's v3 client speaks TLS to host:port nodes when it has TLS files.
         scheme = "https" if has_tls_files or settings.scheme == "https" else "http"
-        self.nodes = Nodes("etcd", [normalize_node(n, scheme) for n in settings.nodes])
+        self.nodes = http.Nodes("etcd", [http.normalize_node(n, scheme) for n in settings.nodes_of("etcdv3")])
         self._timeout = settings.answer_timeout
         self._user = (settings.username, settings.password) if settings.basic_auth else None
-        self._verify = tls_verify(self.nodes.urls, settings)
+        self._verify = http.tls_verify(self.nodes.urls, settings)
         self._lock = threading.Lock()
         self._auth_lock = threading.Lock()
         self._token: str | None = None  # "" once etcd said auth is off
@@ -211,7 +199,7 @@ class EtcdV3Backend:
         self._watch_client = self._make_client(keepalive=0)
 
     def _make_client(self, keepalive: int) -> httpx.Client:
-        return make_client(self.nodes.urls, self._verify, self._timeout, keepalive)
+        return http.make_client(self.nodes.urls, self._verify, self._timeout, keepalive)
 
     # -- Backend protocol -----------------------------------------------------------------
 
@@ -382,7 +370,7 @@ class EtcdV3Backend:
                     if watch.timed_out:
                         raise _NodeDown(slow) from None
                     closed = isinstance(exc, httpx.RemoteProtocolError)
-                    reason = "connection closed" if closed else failure_reason(exc, self._timeout)
+                    reason = "connection closed" if closed else http.failure_reason(exc, self._timeout)
                     raise BackendUnavailable(f"etcd watch at {node} broke: {reason}") from exc
                 finally:
                     response.close()
@@ -401,7 +389,7 @@ class EtcdV3Backend:
                 message = None
             if not isinstance(message, dict):
                 raise BackendError(
-                    f"etcd at {node} sent a watch answer not JSON: {snippet(line, 80)!r}"
+                    f"etcd at {node} sent a watch answer not JSON: {http.snippet(line, 80)!r}"
                 )
             if "error" in message:  # the gateway's stream error: {"error": {"message"...}}
                 error = message["error"]
@@ -479,7 +467,7 @@ class EtcdV3Backend:
             try:
                 response.read()
             except httpx.HTTPError as exc:
-                raise _NodeDown(failure_reason(exc, self._timeout)) from exc
+                raise _NodeDown(http.failure_reason(exc, self._timeout)) from exc
             finally:
                 response.close()
             code, message = self._error(response)
@@ -518,7 +506,7 @@ class EtcdV3Backend:
             )
             return client.send(request, stream=watch is not None)
         except httpx.TransportError as exc:
-            raise _NodeDown(failure_reason(exc, self._timeout)) from exc
+            raise _NodeDown(http.failure_reason(exc, self._timeout)) from exc
         except httpx.HTTPError as exc:
             raise BackendError(f"etcd at {node}: {exc}") from exc
         except RuntimeError as exc:  # httpx: "the client has been closed"
@@ -552,7 +540,7 @@ class EtcdV3Backend:
             body = None
         if isinstance(body, dict) and isinstance(body.get("code"), int):
             return body["code"], str(body.get("message") or body.get("error") or "")
-        return None, status_text(response)
+        return None, http.status_text(response)
 
     @staticmethod
     def _json(node: str, response: httpx.Response) -> dict[str, Any]:
@@ -561,5 +549,5 @@ class EtcdV3Backend:
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            raise not_json("etcd", node, response)
+            raise http.not_json("etcd", node, response)
         return body

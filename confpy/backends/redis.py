@@ -175,9 +175,7 @@ class RedisBackend:
     prefix_ordered = True
 
     def __init__(self, settings: BackendSettings) -> None:
-        if not settings.nodes:
-            raise ConfigError("redis backend: no nodes given (-node)")
-        self.nodes = tuple(parse_node(n) for n in settings.nodes)
+        self.nodes = tuple(parse_node(n) for n in settings.nodes_of("redis"))
         self.separator = settings.separator or "/"
         self._password = settings.password or settings.client_key or None
         self._timeout = settings.answer_timeout

@@ -122,9 +122,7 @@ class ZooKeeperBackend:
     prefix_ordered = True
 
     def __init__(self, settings: BackendSettings) -> None:
-        if not settings.nodes:
-            raise ConfigError("zookeeper backend: no nodes given (-node)")
-        self.nodes = tuple(parse_node(n) for n in settings.nodes)
+        self.nodes = tuple(parse_node(n) for n in settings.nodes_of("zookeeper"))
         self._timeout = settings.answer_timeout
         self._lock = threading.Lock()
         self._client: KazooClient | None = None
