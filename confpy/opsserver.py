@@ -33,6 +33,8 @@ def parse_address(address: str) -> tuple[str, int]:
     return host, int(port)
 
 
+_IDLE_POLL = 3600.0  # seconds the server loop may sleep with nothing to do
+
 class OpsServer(Observer):
     """The server; an observer only to be closed with the others when the run ends."""
 
@@ -52,7 +54,11 @@ class OpsServer(Observer):
         self.httpd.daemon_threads = True
         self.metrics = metrics
         self.health = health
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="confpy-metrics", daemon=True)
+        # The server sleeps until a request comes: the standard poll of every 0.5 s was
+        # most of what -metrics-addr cost an idle daemon. close() wakes it instead.
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, args=(_IDLE_POLL,), name="confpy-metrics", daemon=True
+        )
 
     @property
     def address(self) -> str:
@@ -66,8 +72,21 @@ class OpsServer(Observer):
 
     def close(self) -> None:
         if self._thread.is_alive():
-            self.httpd.shutdown()
+            stopper = threading.Thread(target=self.httpd.shutdown, daemon=True)
+            stopper.start()
+            while stopper.is_alive():  # a connection ends the wait; until the loop sees it
+                self._poke()
+                stopper.join(0.05)
         self.httpd.server_close()
+
+    def _poke(self) -> None:
+        host, port = self.httpd.server_address[:2]
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        try:
+            with socket.create_connection((name if name not in ("", "0.0.0.0", "::") else "localhost", port), timeout=1):
+                pass
+        except OSError:
+            pass
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
