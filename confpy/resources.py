@@ -208,8 +208,8 @@ def read_resource(
     document = _parse_toml(path, text, problems)
     if document is None:
         return None
-    table = match_keys(document, ["template"]).get("template")
-    for key in unknown_keys(document, ["template"]):
+    table = match_keys(document, _TEMPLATE_TABLE).get("template")
+    for key in unknown_keys(document, _TEMPLATE_TABLE):
         what = f"unknown table [{key}]" if isinstance(document[key], dict) else f'unknown key "{key}"'
         line, column = key_position(text, key)
         problems.add(path, line, column, f"{what}: confd reads only [template]{did_you_mean(key, ['template'])}", WARNING)
@@ -310,6 +310,9 @@ def _name_in(path: Path, conf_d: Path | None) -> str:
         if text.startswith(root):
             return text[len(root) :]
     return path.name
+
+
+_TEMPLATE_TABLE = {"template": None}  # the one table confd reads from a conf.d file
 
 
 def _timeout(fields: dict[str, Any], name: str, default: float, where: _Where) -> float | None:

@@ -270,9 +270,9 @@ def _skip_space(content: str, position: int) -> int:
 def match_keys(table: Mapping[str, Any], names: Iterable[str]) -> dict[str, str]:
     """For each wanted name present in ``table``, the key that holds it: the exact key,
     else one equal ignoring case (BurntSushi's rule for tags and field names)."""
-    names = names if isinstance(names, dict) else list(names)
-    if all(key in names for key in table):  # every key spelt exactly: the usual file
-        return {name: name for name in names if name in table}
+    names = names if isinstance(names, dict) else dict.fromkeys(names)
+    if table.keys() <= names.keys():  # every key spelt exactly: the usual file
+        return {key: key for key in table}
     lowered = {key.lower(): key for key in table}
     found: dict[str, str] = {}
     for name in names:
@@ -285,10 +285,10 @@ def match_keys(table: Mapping[str, Any], names: Iterable[str]) -> dict[str, str]
 def unknown_keys(table: Mapping[str, Any], names: Iterable[str]) -> list[str]:
     """The keys of ``table`` that no name in ``names`` matches, exactly or ignoring case
     (what confd's decoder silently ignores)."""
-    names = names if isinstance(names, dict) else list(names)
+    names = names if isinstance(names, dict) else dict.fromkeys(names)
+    if table.keys() <= names.keys():  # every key spelt exactly: the usual file
+        return []
     others = [key for key in table if key not in names]
-    if not others:  # every key spelt exactly: the usual file
-        return others
     known = {name.lower() for name in names}
     return [key for key in others if key.lower() not in known]
 

@@ -17,6 +17,21 @@ import httpx
 from servers import _die_with_parent, free_port, require_etcd
 
 ROOT = Path(__file__).resolve().parents[1]
+# An nginx upstream of the Registrator layout's /nginx-80 keys, one server line each.
+TEMPLATE = '{{range gets "/nginx-80/*"}}server {{.Value}};\n{{end}}'
+
+
+def write_resource(confdir: Path, name: str, prefix: str, *, dest: Path, keys: str = '["/nginx-80"]', extra: str = "") -> None:
+    (confdir / "conf.d").mkdir(parents=True, exist_ok=True)
+    (confdir / "templates").mkdir(parents=True, exist_ok=True)
+    (confdir / "templates" / "upstream.tmpl").write_text(TEMPLATE)
+    (confdir / "conf.d" / f"{name}.toml").write_text(
+        f'[template]\nsrc = "upstream.tmpl"\ndest = "{dest}"\nprefix = "{prefix}"\nkeys = {keys}\n{extra}'
+    )
+
+
+def upstream(*addresses: str) -> str:
+    return "".join(f"server {a};\n" for a in addresses)
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str, interval: float = 0.02) -> None:

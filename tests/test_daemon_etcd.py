@@ -10,23 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from daemon_helpers import ConfpyDaemon, EtcdCluster, read, wait_until
+from daemon_helpers import ConfpyDaemon, EtcdCluster, read, upstream, wait_until, write_resource
 from servers import EtcdServer, b64, put_v3, v3
-
-TEMPLATE = '{{range gets "/nginx-80/*"}}server {{.Value}};\n{{end}}'
-
-
-def write_resource(confdir: Path, name: str, prefix: str, *, dest: Path, keys: str = '["/nginx-80"]', extra: str = "") -> None:
-    (confdir / "conf.d").mkdir(parents=True, exist_ok=True)
-    (confdir / "templates").mkdir(parents=True, exist_ok=True)
-    (confdir / "templates" / "upstream.tmpl").write_text(TEMPLATE)
-    (confdir / "conf.d" / f"{name}.toml").write_text(
-        f'[template]\nsrc = "upstream.tmpl"\ndest = "{dest}"\nprefix = "{prefix}"\nkeys = {keys}\n{extra}'
-    )
-
-
-def upstream(*addresses: str) -> str:
-    return "".join(f"server {a};\n" for a in addresses)
 
 
 @pytest.fixture()

@@ -14,11 +14,9 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import LOG_LINE, stage_files
-from daemon_helpers import ConfpyDaemon, read, wait_until
+from daemon_helpers import ConfpyDaemon, read, upstream, wait_until, write_resource
 from store_adapters import STORES, Store, store_for
 from store_servers import RedisServer, ZooKeeperServer
-
-TEMPLATE = '{{range gets "/nginx-80/*"}}server {{.Value}};\n{{end}}'
 
 
 @pytest.fixture(params=STORES)
@@ -39,18 +37,6 @@ def start(daemons: list[ConfpyDaemon], tmp_path: Path, *args: str) -> ConfpyDaem
     daemons.append(daemon)
     return daemon
 
-
-def write_resource(confdir: Path, name: str, prefix: str, *, dest: Path, keys: str = '["/nginx-80"]', extra: str = "") -> None:
-    (confdir / "conf.d").mkdir(parents=True, exist_ok=True)
-    (confdir / "templates").mkdir(parents=True, exist_ok=True)
-    (confdir / "templates" / "upstream.tmpl").write_text(TEMPLATE)
-    (confdir / "conf.d" / f"{name}.toml").write_text(
-        f'[template]\nsrc = "upstream.tmpl"\ndest = "{dest}"\nprefix = "{prefix}"\nkeys = {keys}\n{extra}'
-    )
-
-
-def upstream(*addresses: str) -> str:
-    return "".join(f"server {a};\n" for a in addresses)
 
 
 def reloads(counter: Path) -> int:
