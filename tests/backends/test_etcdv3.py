@@ -449,7 +449,7 @@ def test_a_blocked_watch_ends_at_once(
         backend.close()
     thread.join(5)
     assert not thread.is_alive()
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 3
     assert outcome == {"result": None}
     if how == "close":  # a closed backend: watches end at once, reads fail clearly
         assert backend.watch([etcd_prefix], None, ignore, StopSignal()) is None

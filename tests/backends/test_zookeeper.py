@@ -134,7 +134,7 @@ def test_no_node_answers_fails_at_once(make_backend: Factory) -> None:
         match=rf"^cannot reach zookeeper at any node: {one}: connection refused; {two}: connection refused$",
     ):
         make_backend(one, two).get_values(["/x"])
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 3  # not kazoo's own retries (10 s and more)
 
 
 def test_close_leaves_no_kazoo_thread(zookeeper: ZooKeeperServer, zk_prefix: str, make_backend: Factory) -> None:
@@ -354,6 +354,6 @@ def test_close_ends_a_blocked_watch(zookeeper: ZooKeeperServer, zk_prefix: str, 
     started = time.monotonic()
     run.stop_signal.set()
     backend.close()
-    run.thread.join(2)
-    assert not run.thread.is_alive() and time.monotonic() - started < 1.5
+    run.thread.join(5)
+    assert not run.thread.is_alive() and time.monotonic() - started < 3
     assert run.outcome == {"result": None}
