@@ -54,6 +54,8 @@ class PendingReloads:
         """Those of ``resources`` whose reload is owed."""
         entries = self._read()
         self._known = set(entries)
+        if not entries:  # the usual case: nothing owed, no resource to look at
+            return []
         return [r for r in resources if str(r.path) in entries]
 
     def update(self, failed: Iterable[TemplateResource], reloaded: Iterable[TemplateResource]) -> None:
