@@ -56,9 +56,9 @@ class ConfdirMissing(ConfigError):
     """The confdir does not exist (a daemon waits for it; confd renders nothing)."""
 
 
-# Compared by identity: one record per conf.d file. Not frozen, though nothing changes
-# one after it is read: a frozen dataclass sets each of its 20 fields through
-# object.__setattr__, 7 us a resource, a tenth of what reading one costs.
+# Compared by identity: one record per conf.d file. Not frozen, though nothing changes a
+# resource once read: a frozen dataclass sets each of its 20 fields through
+# object.__setattr__, 7 us a resource, a tenth of what reading its file costs.
 @dataclass(eq=False, slots=True)
 class TemplateResource:
     path: Path  # the conf.d file it came from
