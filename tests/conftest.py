@@ -19,6 +19,8 @@
                     (no Consul can be installed here; see consul_server.py);
                     ``consul_prefix`` a fresh key prefix per test (no leading slash,
                     as Consul keys are written).
+``daemons``         the confpy daemons a test starts (``daemon_helpers.start`` appends
+                    to it), killed after the test.
 ``fake_consul``     factory: ``fake_consul(tls=..., acl_tokens=...)`` -> a started
                     FakeConsul, stopped after the test.
 
@@ -40,6 +42,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from consul_server import FakeConsul
+from daemon_helpers import ConfpyDaemon
 from servers import EtcdServer, FaultServer, PostFaultServer, make_tls_files, require_etcd
 from store_servers import RedisServer, ZooKeeperServer, require_redis, require_zookeeper
 
@@ -52,19 +55,35 @@ def _state_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield path
 
 
-def _start_etcd(tmp_path_factory: pytest.TempPathFactory, name: str, **options: Any) -> EtcdServer:
-    binary = require_etcd()
+@pytest.fixture()
+def daemons() -> Iterator[list[ConfpyDaemon]]:
+    """The confpy daemons a test starts (``daemon_helpers.start``), killed after it."""
+    started: list[ConfpyDaemon] = []
+    yield started
+    for daemon in started:
+        daemon.kill()
+
+
+def _start_with_retries(make: Callable[[], Any]) -> Any:
     for attempt in range(3):
-        server = EtcdServer(binary=binary, base_dir=tmp_path_factory.mktemp(name), **options)
+        server = make()
         try:
             server.start()
             return server
         except RuntimeError:
-            # Most likely a port taken between picking it and etcd binding it: new ports.
+            # Most likely a port taken between picking it and the server binding it.
             server.stop()
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def _start_etcd(tmp_path_factory: pytest.TempPathFactory, name: str, **options: Any) -> EtcdServer:
+    binary = require_etcd()
+    server: EtcdServer = _start_with_retries(
+        lambda: EtcdServer(binary=binary, base_dir=tmp_path_factory.mktemp(name), **options)
+    )
+    return server
 
 
 @pytest.fixture(scope="session")
@@ -109,20 +128,6 @@ def etcd_tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdServer]:
         yield server
     finally:
         server.stop()
-
-
-def _start_with_retries(make: Callable[[], Any]) -> Any:
-    for attempt in range(3):
-        server = make()
-        try:
-            server.start()
-            return server
-        except RuntimeError:
-            # Most likely a port taken between picking it and the server binding it.
-            server.stop()
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
 
 
 REDIS_PASSWORD = "s3cret-redis-Pw"  # tests grep the output for it: it must never show

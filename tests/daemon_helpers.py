@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from servers import _die_with_parent, free_port, require_etcd
+from servers import _die_with_parent, free_port, kill_group, require_etcd, spawn
 
 ROOT = Path(__file__).resolve().parents[1]
 # An nginx upstream of the Registrator layout's /nginx-80 keys, one server line each.
@@ -28,6 +28,20 @@ def write_resource(confdir: Path, name: str, prefix: str, *, dest: Path, keys: s
     (confdir / "conf.d" / f"{name}.toml").write_text(
         f'[template]\nsrc = "upstream.tmpl"\ndest = "{dest}"\nprefix = "{prefix}"\nkeys = {keys}\n{extra}'
     )
+
+
+def start(daemons: list[ConfpyDaemon], tmp_path: Path, *args: str) -> ConfpyDaemon:
+    """A confpy daemon with ``args``, logging to its own file, killed after the test
+    (``daemons`` is conftest's fixture)."""
+    daemon = ConfpyDaemon(list(args), tmp_path / f"confpy-{len(daemons)}.log").start()
+    daemons.append(daemon)
+    return daemon
+
+
+def reloads(counter: Path) -> int:
+    """How many times a ``reload_cmd = "echo reload >> counter"`` ran."""
+    text = read(counter)
+    return len(text.splitlines()) if text else 0
 
 
 def upstream(*addresses: str) -> str:
@@ -177,11 +191,7 @@ class EtcdCluster:
             "--logger=zap",
             "--log-level=warn",
         ]
-        with (member_dir / "etcd.log").open("ab") as log:
-            self.processes[i] = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, preexec_fn=_die_with_parent,
-            )  # fmt: skip
+        self.processes[i] = spawn(argv, member_dir / "etcd.log")
 
     def wait_healthy(self, i: int, timeout: float) -> None:
         def healthy() -> bool:
@@ -194,10 +204,7 @@ class EtcdCluster:
         wait_until(healthy, timeout, f"etcd member m{i} to be healthy", interval=0.1)
 
     def kill(self, i: int) -> None:
-        process = self.processes[i]
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        kill_group(self.processes[i], signal.SIGKILL)
         self.processes[i] = None
 
     def stop(self) -> None:

@@ -36,10 +36,13 @@ __all__ = [
     "b64",
     "dead_endpoint",
     "free_port",
+    "kill_group",
+    "log_tail",
     "make_tls_files",
     "put_v3",
     "require_etcd",
     "revision",
+    "spawn",
     "v3",
 ]
 
@@ -79,6 +82,43 @@ def _die_with_parent() -> None:
     with contextlib.suppress(Exception):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def spawn(argv: list[str], log_path: Path, cwd: Path | None = None) -> subprocess.Popen[bytes]:
+    """A server process in its own session, its output appended to ``log_path``, killed
+    with the test process."""
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            argv,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+
+
+def kill_group(process: subprocess.Popen[bytes] | None, sig: int) -> None:
+    """Send ``sig`` to the process's group and wait until it is gone (SIGKILL if it
+    ignores a gentler signal for 10 s)."""
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def log_tail(path: Path, lines: int = 20) -> str:
+    """The last lines of a server's log, for a failure message."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
 
 
 @dataclass(frozen=True)
@@ -203,15 +243,7 @@ class EtcdServer:
                 f"--trusted-ca-file={self.tls.ca}",
                 "--client-cert-auth",
             ]
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=_die_with_parent,
-            )
+        self.process = spawn(argv, self.log_path)
         self._wait_ready(timeout)
 
     def _wait_ready(self, timeout: float) -> None:
@@ -220,7 +252,7 @@ class EtcdServer:
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(
-                    f"etcd exited with status {self.process.returncode}:\n{self.log_tail()}"
+                    f"etcd exited with status {self.process.returncode}:\n{log_tail(self.log_path)}"
                 )
             try:
                 answer = self.http.get("/health", timeout=1.0)
@@ -232,7 +264,7 @@ class EtcdServer:
             time.sleep(0.05)
         self.stop()
         raise RuntimeError(
-            f"etcd at {self.url} not ready after {timeout}s ({last}):\n{self.log_tail()}"
+            f"etcd at {self.url} not ready after {timeout}s ({last}):\n{log_tail(self.log_path)}"
         )
 
     def stop(self, sig: int = signal.SIGKILL) -> None:
@@ -240,23 +272,8 @@ class EtcdServer:
         if self._http is not None:
             self._http.close()
             self._http = None
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, sig)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:  # ignored a gentler signal
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        kill_group(self.process, sig)
         self.process = None
-
-    def log_tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
 
     # -- the v2 HTTP API, for setting up data ------------------------------------------
 

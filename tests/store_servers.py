@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from servers import _die_with_parent, free_port
+from servers import free_port, kill_group, log_tail, spawn
 
 __all__ = [
     "REDIS_BINARY",
@@ -59,38 +59,6 @@ def require_zookeeper() -> str:
     if not java or not os.path.exists(ZOOKEEPER_JAR):
         _missing("ZooKeeper", "zookeeper")
     return str(java)
-
-
-def _spawn(argv: list[str], log_path: Path, cwd: Path) -> subprocess.Popen[bytes]:
-    with log_path.open("ab") as log:
-        return subprocess.Popen(
-            argv,
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
-        )
-
-
-def _kill(process: subprocess.Popen[bytes] | None, sig: int) -> None:
-    if process is None or process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, sig)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
 
 
 @dataclass
@@ -151,12 +119,12 @@ class RedisServer:
         ]  # fmt: skip
         if self.password:
             argv += ["--requirepass", self.password]
-        self.process = _spawn(argv, self.log_path, self.base_dir)
+        self.process = spawn(argv, self.log_path, self.base_dir)
         deadline = time.monotonic() + timeout
         last = "no answer yet"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {self.process.returncode}:\n{_tail(self.log_path)}")
+                raise RuntimeError(f"redis-server exited with {self.process.returncode}:\n{log_tail(self.log_path)}")
             try:
                 self.client.ping()
                 break
@@ -172,7 +140,7 @@ class RedisServer:
 
     def stop(self, sig: int = signal.SIGKILL) -> None:
         self._close_client()
-        _kill(self.process, sig)
+        kill_group(self.process, sig)
         self.process = None
 
     def _close_client(self) -> None:
@@ -278,21 +246,21 @@ class ZooKeeperServer:
             "org.apache.zookeeper.server.ZooKeeperServerMain",
             str(config),
         ]  # fmt: skip
-        self.process = _spawn(argv, self.log_path, self.base_dir)
+        self.process = spawn(argv, self.log_path, self.base_dir)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"ZooKeeper exited with {self.process.returncode}:\n{_tail(self.log_path)}")
+                raise RuntimeError(f"ZooKeeper exited with {self.process.returncode}:\n{log_tail(self.log_path)}")
             with contextlib.suppress(OSError):
                 if four_letter_word(self.port, "ruok", timeout=1.0) == "imok":
                     return
             time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"ZooKeeper on {self.endpoint} not ready after {timeout}s:\n{_tail(self.log_path)}")
+        raise RuntimeError(f"ZooKeeper on {self.endpoint} not ready after {timeout}s:\n{log_tail(self.log_path)}")
 
     def stop(self, sig: int = signal.SIGKILL) -> None:
         self.close_client()
-        _kill(self.process, sig)
+        kill_group(self.process, sig)
         self.process = None
 
     def close_client(self) -> None:

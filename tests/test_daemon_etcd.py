@@ -5,31 +5,21 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from daemon_helpers import ConfpyDaemon, EtcdCluster, read, upstream, wait_until, write_resource
+from daemon_helpers import (
+    ConfpyDaemon,
+    EtcdCluster,
+    read,
+    reloads,
+    start,
+    upstream,
+    wait_until,
+    write_resource,
+)
 from servers import EtcdServer, b64, put_v3, v3
-
-
-@pytest.fixture()
-def daemons(tmp_path: Path) -> Iterator[list[ConfpyDaemon]]:
-    started: list[ConfpyDaemon] = []
-    yield started
-    for daemon in started:
-        daemon.kill()
-
-
-def start(daemons: list[ConfpyDaemon], tmp_path: Path, *args: str) -> ConfpyDaemon:
-    daemon = ConfpyDaemon(list(args), tmp_path / f"confpy-{len(daemons)}.log").start()
-    daemons.append(daemon)
-    return daemon
-
-
-def reloads(counter: Path) -> int:
-    return len(read(counter).splitlines()) if read(counter) else 0
 
 
 @pytest.mark.timeout(40)

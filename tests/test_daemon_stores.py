@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cli_helpers import LOG_LINE, stage_files
-from daemon_helpers import ConfpyDaemon, read, upstream, wait_until, write_resource
+from daemon_helpers import ConfpyDaemon, read, reloads, start, upstream, wait_until, write_resource
 from store_adapters import STORES, Store, store_for
 from store_servers import RedisServer, ZooKeeperServer
 
@@ -22,26 +21,6 @@ from store_servers import RedisServer, ZooKeeperServer
 @pytest.fixture(params=STORES)
 def store(request: pytest.FixtureRequest) -> Store:
     return store_for(request, request.param)
-
-
-@pytest.fixture()
-def daemons() -> Iterator[list[ConfpyDaemon]]:
-    started: list[ConfpyDaemon] = []
-    yield started
-    for daemon in started:
-        daemon.kill()
-
-
-def start(daemons: list[ConfpyDaemon], tmp_path: Path, *args: str) -> ConfpyDaemon:
-    daemon = ConfpyDaemon(list(args), tmp_path / f"confpy-{len(daemons)}.log").start()
-    daemons.append(daemon)
-    return daemon
-
-
-
-def reloads(counter: Path) -> int:
-    text = read(counter)
-    return len(text.splitlines()) if text else 0
 
 
 @pytest.mark.timeout(60)

@@ -5,33 +5,13 @@ cycle, /health turning 503 while etcd is down and 200 once it is back."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from daemon_helpers import ConfpyDaemon, read, wait_until
+from daemon_helpers import ConfpyDaemon, read, wait_until, write_resource
 from prometheus_client.parser import text_string_to_metric_families
 from servers import EtcdServer, free_port
-
-TEMPLATE = '{{range gets "/nginx-80/*"}}server {{.Value}};\n{{end}}'
-
-
-@pytest.fixture()
-def daemons() -> Iterator[list[ConfpyDaemon]]:
-    started: list[ConfpyDaemon] = []
-    yield started
-    for daemon in started:
-        daemon.kill()
-
-
-def write_resource(confdir: Path, prefix: str, dest: Path, extra: str = "") -> None:
-    (confdir / "conf.d").mkdir(parents=True, exist_ok=True)
-    (confdir / "templates").mkdir(parents=True, exist_ok=True)
-    (confdir / "templates" / "upstream.tmpl").write_text(TEMPLATE)
-    (confdir / "conf.d" / "nginx.toml").write_text(
-        f'[template]\nsrc = "upstream.tmpl"\ndest = "{dest}"\nprefix = "{prefix}"\nkeys = ["/nginx-80"]\n{extra}'
-    )
 
 
 def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -60,7 +40,7 @@ def test_counters_move_when_a_key_changes_and_a_reload_runs(
     etcd: EtcdServer, etcd_prefix: str, tmp_path: Path, daemons: list[ConfpyDaemon]
 ) -> None:
     p, dest, counter = etcd_prefix, tmp_path / "upstream.conf", tmp_path / "reloads"
-    write_resource(tmp_path, p, dest, f'reload_cmd = "echo reload >> {counter}"\n')
+    write_resource(tmp_path, "nginx", p, dest=dest, extra=f'reload_cmd = "echo reload >> {counter}"\n')
     etcd.put(f"{p}/nginx-80/a", "10.0.0.1:80")
     port = free_port()
     daemon = ConfpyDaemon(
@@ -105,7 +85,7 @@ def test_ready_flips_after_the_first_cycle(
 ) -> None:
     p, dest, gate = etcd_prefix, tmp_path / "upstream.conf", tmp_path / "gate"
     # The first cycle waits in check_cmd until the test opens the gate.
-    write_resource(tmp_path, p, dest, f'check_cmd = "while [ ! -e {gate} ]; do sleep 0.05; done"\n')
+    write_resource(tmp_path, "nginx", p, dest=dest, extra=f'check_cmd = "while [ ! -e {gate} ]; do sleep 0.05; done"\n')
     etcd.put(f"{p}/nginx-80/a", "10.0.0.1:80")
     port = free_port()
     daemon = ConfpyDaemon(
@@ -130,7 +110,7 @@ def test_health_turns_503_while_etcd_is_down_and_200_when_it_is_back(
     etcd: EtcdServer, etcd_prefix: str, tmp_path: Path, daemons: list[ConfpyDaemon]
 ) -> None:
     p, dest = etcd_prefix, tmp_path / "upstream.conf"
-    write_resource(tmp_path, p, dest)
+    write_resource(tmp_path, "nginx", p, dest=dest)
     etcd.put(f"{p}/nginx-80/a", "10.0.0.1:80")
     port = free_port()
     daemon = ConfpyDaemon(
