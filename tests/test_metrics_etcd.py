@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from daemon_helpers import ConfpyDaemon, read, wait_until, write_resource
+from daemon_helpers import ConfpyDaemon, read, start, wait_until, write_resource
 from prometheus_client.parser import text_string_to_metric_families
 from servers import EtcdServer, free_port
 
@@ -43,12 +43,11 @@ def test_counters_move_when_a_key_changes_and_a_reload_runs(
     write_resource(tmp_path, "nginx", p, dest=dest, extra=f'reload_cmd = "echo reload >> {counter}"\n')
     etcd.put(f"{p}/nginx-80/a", "10.0.0.1:80")
     port = free_port()
-    daemon = ConfpyDaemon(
-        ["-watch", "-backend", "etcd", "-node", etcd.endpoint, "-confdir", str(tmp_path),
-         "-metrics-addr", f"127.0.0.1:{port}"],
-        tmp_path / "confpy.log",
-    ).start()  # fmt: skip
-    daemons.append(daemon)
+    daemon = start(
+        daemons, tmp_path,
+        "-watch", "-backend", "etcd", "-node", etcd.endpoint, "-confdir", str(tmp_path),
+        "-metrics-addr", f"127.0.0.1:{port}",
+    )  # fmt: skip
     wait_until(lambda: read(counter) == "reload\n", 15, "the first render and reload")
     wait_until(lambda: status(port, "/ready") == 200, 5, "/ready")
     before = scrape(port)
@@ -88,12 +87,11 @@ def test_ready_flips_after_the_first_cycle(
     write_resource(tmp_path, "nginx", p, dest=dest, extra=f'check_cmd = "while [ ! -e {gate} ]; do sleep 0.05; done"\n')
     etcd.put(f"{p}/nginx-80/a", "10.0.0.1:80")
     port = free_port()
-    daemon = ConfpyDaemon(
-        ["-watch", "-backend", "etcd", "-node", etcd.endpoint, "-confdir", str(tmp_path),
-         "-metrics-addr", f"127.0.0.1:{port}"],
-        tmp_path / "confpy.log",
-    ).start()  # fmt: skip
-    daemons.append(daemon)
+    daemon = start(
+        daemons, tmp_path,
+        "-watch", "-backend", "etcd", "-node", etcd.endpoint, "-confdir", str(tmp_path),
+        "-metrics-addr", f"127.0.0.1:{port}",
+    )  # fmt: skip
     wait_until(lambda: status(port, "/health") == 200, 15, "/health while the first cycle runs")
     wait_until(lambda: bool(daemon.log_lines("out of sync")), 10, "the first cycle to reach check_cmd")
     answer = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2)
@@ -113,12 +111,11 @@ def test_health_turns_503_while_etcd_is_down_and_200_when_it_is_back(
     write_resource(tmp_path, "nginx", p, dest=dest)
     etcd.put(f"{p}/nginx-80/a", "10.0.0.1:80")
     port = free_port()
-    daemon = ConfpyDaemon(
-        ["-watch", "-backend", "etcd", "-node", etcd.endpoint, "-confdir", str(tmp_path), "-backend-timeout", "1s",
-         "-metrics-addr", f"127.0.0.1:{port}", "-unhealthy-after", "2s"],
-        tmp_path / "confpy.log",
-    ).start()  # fmt: skip
-    daemons.append(daemon)
+    daemon = start(
+        daemons, tmp_path,
+        "-watch", "-backend", "etcd", "-node", etcd.endpoint, "-confdir", str(tmp_path), "-backend-timeout", "1s",
+        "-metrics-addr", f"127.0.0.1:{port}", "-unhealthy-after", "2s",
+    )  # fmt: skip
     wait_until(lambda: read(dest) == "server 10.0.0.1:80;\n", 15, "the first render")
     assert status(port, "/health") == 200
     try:
